@@ -1,0 +1,113 @@
+//! Exact gradients of the cost with respect to memories and labels (PROTOCOLS.md §2 step 3).
+//!
+//! With e = o − y and s = sign(e)·|e|^(2m−1):
+//!
+//! * ∂C/∂L[μ,c] = 2m · Σ_p a[p,μ] · s[p,c] · (1 − o[p,c])(1 + o[p,c])
+//! * ∂C/∂M[μ]   = 2nm · Σ_p (Σ_c s[p,c](1 − o[p,c]²) L[μ,c]) · r[p,μ]^(n−1)/T · x_p
+//!
+//! Both are computed from the same (pre-step) parameters. The factors (1 − o)(1 + o) for
+//! the labels and (1 − o·o) for the memories are written the way the reference writes them,
+//! so that both round like it.
+//!
+//! The derivative of the rectified power at a non-positive overlap follows the reference:
+//! it is r^(n−1) evaluated at r = 0 by `pow`, i.e. 0 for n > 1 and **1 for n = 1** (the
+//! reference's `f_n(x, n−1)` with 0⁰ = 1, which treats max(h,0) as linear for the
+//! gradient). For n < 1 the reference gets 0^(negative) = ∞ and then NaN; we use 0 there
+//! (the one-sided derivative of the activation on the inactive side), documented as a
+//! deviation.
+
+use crate::error::{check_len, ShapeError};
+use crate::kernel::Kernel;
+use crate::model::{forward, Scratch};
+use crate::params::Params;
+use crate::scalar::Real;
+
+/// d a/d h for a scaled overlap `r` = max(h,0)/T: r^(n−1)/T (see the module docs for r = 0).
+#[inline]
+pub fn activation_derivative<F: Real>(r: F, params: &Params<F>) -> F {
+    let n = params.n();
+    if r == F::ZERO && n < F::ONE {
+        return F::ZERO;
+    }
+    (r.powf(n - F::ONE) / params.temperature()).min(F::BIG)
+}
+
+/// Forward pass plus both gradients for the batch `x` (P×D) with targets `y` (P×C).
+///
+/// Returns the batch cost (accumulated in f64). Afterwards `scratch` holds the outputs,
+/// activations, ∂C/∂M (K×D) and ∂C/∂L (K×C).
+pub fn gradients<F: Real, K: Kernel<F>>(
+    kernel: &K,
+    params: &Params<F>,
+    x: &[F],
+    y: &[F],
+    memories: &[F],
+    labels: &[F],
+    scratch: &mut Scratch<'_, F>,
+) -> Result<f64, ShapeError> {
+    let dims = scratch.dims;
+    let (p, k, d, c) = (dims.samples, dims.memories, dims.pixels, dims.classes);
+    check_len("targets", y, p * c)?;
+    forward(kernel, params, x, memories, labels, scratch)?;
+
+    // Error factors and cost.
+    let m = params.m();
+    let two_m_minus_1 = F::TWO * m - F::ONE;
+    // f32 computes (|e|/2)^(2m−1); undo that scale for the reported cost only.
+    let cost_scale = if F::SCALED_ERROR_POWER {
+        libm::pow(2.0, two_m_minus_1.to_f64())
+    } else {
+        1.0
+    };
+    let mut cost = 0.0f64;
+    for (((&o, &t), qm), ql) in scratch
+        .o
+        .iter()
+        .zip(y)
+        .zip(scratch.qm.iter_mut())
+        .zip(scratch.ql.iter_mut())
+    {
+        let e = o - t;
+        let abs_e = e.abs();
+        let pw = F::odd_error_power(abs_e, two_m_minus_1);
+        cost += pw.to_f64() * abs_e.to_f64() * cost_scale;
+        let s = e.sign() * pw;
+        *qm = s * (F::ONE - o * o);
+        *ql = s * (F::ONE - o) * (F::ONE + o);
+    }
+
+    // Label gradient: 2m · aᵀ·ql, samples accumulated in order.
+    scratch.gl.iter_mut().for_each(|v| *v = F::ZERO);
+    for (ap, qp) in scratch.a.chunks_exact(k).zip(scratch.ql.chunks_exact(c)) {
+        for (&amu, glmu) in ap.iter().zip(scratch.gl.chunks_exact_mut(c)) {
+            if amu == F::ZERO {
+                continue;
+            }
+            for (g, &q) in glmu.iter_mut().zip(qp) {
+                *g += amu * q;
+            }
+        }
+    }
+    let two_m = F::TWO * m;
+    for g in scratch.gl.iter_mut() {
+        *g *= two_m;
+    }
+
+    // Memory gradient: coefficients (P×K) in place of r, then 2nm·coefᵀ·X by the kernel.
+    let two_nm = two_m * params.n();
+    for (rp, qp) in scratch
+        .r
+        .chunks_exact_mut(k)
+        .zip(scratch.qm.chunks_exact(c))
+    {
+        for (rv, lmu) in rp.iter_mut().zip(labels.chunks_exact(c)) {
+            let mut s = F::ZERO;
+            for (&q, &l) in qp.iter().zip(lmu) {
+                s += q * l;
+            }
+            *rv = (two_nm * s * activation_derivative(*rv, params)).saturate();
+        }
+    }
+    kernel.gt_x(scratch.r, x, p, k, d, scratch.gm);
+    Ok(cost)
+}

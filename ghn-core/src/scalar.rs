@@ -1,0 +1,293 @@
+//! The float trait the whole crate is generic over.
+//!
+//! [`Real`] is implemented for `f32` and `f64`. Transcendental functions go through
+//! [`libm`], so results are the same on a laptop and on a Cortex-M4F. With the opt-in
+//! `micromath` feature the `f32` transcendentals (`powf`, `tanh`, `exp`, `ln`, `sqrt`) use
+//! micromath's approximations instead: a few times cheaper on an FPU without hardware
+//! `exp`/`log`, at an accuracy cost that the test suite measures and the README states.
+
+use core::fmt::{Debug, Display};
+use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// A real number type usable by the model: `f32` or `f64`.
+pub trait Real:
+    Copy
+    + Default
+    + PartialOrd
+    + Debug
+    + Display
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + Send
+    + Sync
+    + 'static
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// 2.
+    const TWO: Self;
+    /// Largest magnitude intermediate products are clamped to. Sums of up to 2^20 such
+    /// terms stay finite, so no `inf - inf = NaN` can arise. For `f64` (2^1000) this is far
+    /// beyond any value the model reaches in practice, so it never changes an f64 result;
+    /// for `f32` (2^100) it is what keeps high-n, low-T runs free of infinities.
+    const BIG: Self;
+    /// Whether odd powers of output errors are computed pre-scaled by 2^-(2m-1) (see
+    /// [`Real::odd_error_power`]).
+    const SCALED_ERROR_POWER: bool;
+    /// The type's name, for reports.
+    const NAME: &'static str;
+
+    /// Conversion from `f64` (rounded to nearest for `f32`).
+    fn from_f64(v: f64) -> Self;
+    /// Conversion to `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// `self` raised to the power `e`.
+    fn powf(self, e: Self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+    /// Exponential.
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// `true` unless NaN or infinite.
+    fn is_finite(self) -> bool;
+
+    /// NumPy's `sign`: -1, 0 or +1 (0 for ±0).
+    #[inline]
+    fn sign(self) -> Self {
+        if self > Self::ZERO {
+            Self::ONE
+        } else if self < Self::ZERO {
+            -Self::ONE
+        } else {
+            Self::ZERO
+        }
+    }
+
+    /// The larger of two numbers (`self` if they compare equal or either is NaN).
+    #[inline]
+    fn max(self, other: Self) -> Self {
+        if other > self {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// The smaller of two numbers (`self` if they compare equal or either is NaN).
+    #[inline]
+    fn min(self, other: Self) -> Self {
+        if other < self {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// `self` limited to `[lo, hi]`, like `numpy.clip`.
+    #[inline]
+    fn clamp_to(self, lo: Self, hi: Self) -> Self {
+        self.max(lo).min(hi)
+    }
+
+    /// `self` limited to `[-BIG, BIG]` (see [`Real::BIG`]).
+    #[inline]
+    fn saturate(self) -> Self {
+        self.clamp_to(-Self::BIG, Self::BIG)
+    }
+
+    /// `|e|^(2m-1)` for an output error `e ∈ [-2, 2]`, as used by the gradient.
+    ///
+    /// In `f64` this is exactly the reference's `abs(e)**(2m-1)`, so a small error
+    /// underflows to 0 at the same place ("zero gradient ⇒ frozen memory"). `f32` cannot
+    /// hold 2^159, so there it is computed as `(|e|/2)^(2m-1)`: the common factor
+    /// 2^(2m-1) is removed again by the per-memory normalisation of the step.
+    #[inline]
+    fn odd_error_power(abs_e: Self, two_m_minus_1: Self) -> Self {
+        if Self::SCALED_ERROR_POWER {
+            (abs_e / Self::TWO).powf(two_m_minus_1)
+        } else {
+            abs_e.powf(two_m_minus_1)
+        }
+    }
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    const TWO: Self = 2.0;
+    const BIG: Self = 1.0715086071862673e301; // 2^1000
+    const SCALED_ERROR_POWER: bool = false;
+    const NAME: &'static str = "f64";
+
+    #[inline]
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline]
+    fn abs(self) -> Self {
+        libm::fabs(self)
+    }
+    #[inline]
+    fn powf(self, e: Self) -> Self {
+        libm::pow(self, e)
+    }
+    #[inline]
+    fn tanh(self) -> Self {
+        libm::tanh(self)
+    }
+    #[inline]
+    fn exp(self) -> Self {
+        libm::exp(self)
+    }
+    #[inline]
+    fn ln(self) -> Self {
+        libm::log(self)
+    }
+    #[inline]
+    fn sqrt(self) -> Self {
+        libm::sqrt(self)
+    }
+    #[inline]
+    fn is_finite(self) -> bool {
+        f64::is_finite(self)
+    }
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    const TWO: Self = 2.0;
+    const BIG: Self = 1.2676506e30; // 2^100
+    const SCALED_ERROR_POWER: bool = true;
+    const NAME: &'static str = "f32";
+
+    #[inline]
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline]
+    fn abs(self) -> Self {
+        libm::fabsf(self)
+    }
+    #[inline]
+    fn powf(self, e: Self) -> Self {
+        f32_math::powf(self, e)
+    }
+    #[inline]
+    fn tanh(self) -> Self {
+        f32_math::tanh(self)
+    }
+    #[inline]
+    fn exp(self) -> Self {
+        f32_math::exp(self)
+    }
+    #[inline]
+    fn ln(self) -> Self {
+        f32_math::ln(self)
+    }
+    #[inline]
+    fn sqrt(self) -> Self {
+        f32_math::sqrt(self)
+    }
+    #[inline]
+    fn is_finite(self) -> bool {
+        f32::is_finite(self)
+    }
+}
+
+/// Whether the f32 transcendentals are micromath's approximations (feature `micromath`).
+pub const F32_USES_MICROMATH: bool = cfg!(feature = "micromath");
+
+#[cfg(not(feature = "micromath"))]
+mod f32_math {
+    #[inline]
+    pub fn powf(x: f32, e: f32) -> f32 {
+        libm::powf(x, e)
+    }
+    #[inline]
+    pub fn tanh(x: f32) -> f32 {
+        libm::tanhf(x)
+    }
+    #[inline]
+    pub fn exp(x: f32) -> f32 {
+        libm::expf(x)
+    }
+    #[inline]
+    pub fn ln(x: f32) -> f32 {
+        libm::logf(x)
+    }
+    #[inline]
+    pub fn sqrt(x: f32) -> f32 {
+        libm::sqrtf(x)
+    }
+}
+
+#[cfg(feature = "micromath")]
+mod f32_math {
+    use micromath::F32Ext;
+
+    #[inline]
+    pub fn powf(x: f32, e: f32) -> f32 {
+        // micromath computes exp(e·ln x); ln 0 is not defined there, so keep pow's exact
+        // edge values (0^e = 0 for e > 0, x^0 = 1) explicit.
+        if e == 0.0 {
+            1.0
+        } else if x == 0.0 {
+            if e > 0.0 {
+                0.0
+            } else {
+                f32::INFINITY
+            }
+        } else {
+            F32Ext::powf(x, e)
+        }
+    }
+    #[inline]
+    pub fn tanh(x: f32) -> f32 {
+        // micromath has no tanh: 1 - 2/(e^{2|x|}+1) is exact in form and saturates to ±1.
+        let ax = if x < 0.0 { -x } else { x };
+        if ax > 9.0 {
+            return if x < 0.0 { -1.0 } else { 1.0 };
+        }
+        let t = 1.0 - 2.0 / (F32Ext::exp(2.0 * ax) + 1.0);
+        if x < 0.0 {
+            -t
+        } else {
+            t
+        }
+    }
+    #[inline]
+    pub fn exp(x: f32) -> f32 {
+        F32Ext::exp(x)
+    }
+    #[inline]
+    pub fn ln(x: f32) -> f32 {
+        F32Ext::ln(x)
+    }
+    #[inline]
+    pub fn sqrt(x: f32) -> f32 {
+        F32Ext::sqrt(x)
+    }
+}

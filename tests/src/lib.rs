@@ -1,0 +1,2 @@
+//! Shared helpers for ghn's integration and property tests.
+pub mod strategies;
