@@ -250,8 +250,8 @@ mod f32_math {
 
     #[inline]
     pub fn powf(x: f32, e: f32) -> f32 {
-        // micromath computes exp(e·ln x); ln 0 is not defined there, so keep pow's exact
-        // edge values (0^e = 0 for e > 0, x^0 = 1) explicit.
+        // x^e = exp(e·ln x) with the corrected `ln` below; pow's exact edge values
+        // (x^0 = 1, 0^e = 0 for e > 0) are kept explicit since ln 0 is not defined there.
         if e == 0.0 {
             1.0
         } else if x == 0.0 {
@@ -261,7 +261,7 @@ mod f32_math {
                 f32::INFINITY
             }
         } else {
-            F32Ext::powf(x, e)
+            F32Ext::exp(e * ln(x))
         }
     }
     #[inline]
@@ -284,7 +284,14 @@ mod f32_math {
     }
     #[inline]
     pub fn ln(x: f32) -> f32 {
-        F32Ext::ln(x)
+        // micromath 2.1's ln is badly wrong below 1 (ln 0.9 gives -0.182, the value of
+        // -ln 1.2; worst absolute error 0.12). Reflecting through 1/x brings the worst
+        // absolute error over [1e-6, 1e6] down to 6e-5 (measured).
+        if x < 1.0 && x > 0.0 {
+            -F32Ext::ln(1.0 / x)
+        } else {
+            F32Ext::ln(x)
+        }
     }
     #[inline]
     pub fn sqrt(x: f32) -> f32 {
