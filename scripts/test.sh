@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite. Installs what a fresh Debian machine lacks, then runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# ghn-core must keep building for the Cortex-M4F target.
+rustup target add thumbv7em-none-eabihf >/dev/null 2>&1 || {
+    echo "error: 'rustup target add thumbv7em-none-eabihf' failed" >&2
+    exit 1
+}
+
+cargo test --workspace
+# The micromath feature changes f32 math crate-wide, so its accuracy test runs in a
+# build of its own.
+cargo test -p ghn-tests --features micromath --test micromath
