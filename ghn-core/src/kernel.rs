@@ -22,6 +22,14 @@ pub trait Kernel<F: Real> {
 
     /// `out (k×d) = gᵀ (k×p) · x (p×d)`: Σ_p g[p,μ]·x_p for every memory μ.
     fn gt_x(&self, g: &[F], x: &[F], p: usize, k: usize, d: usize, out: &mut [F]);
+
+    /// `base^exp` for `base ≥ 0`: the activations' power, P·K calls per step. The default
+    /// is [`Real::powf`] (libm). A host may use its platform's `pow` instead (glibc's is
+    /// three times faster and is the one NumPy calls); both are accurate to within an ulp.
+    #[inline]
+    fn pow(&self, base: F, exp: F) -> F {
+        base.powf(exp)
+    }
 }
 
 /// Plain loops, no allocation, no unsafe: the reference kernel and the firmware's.

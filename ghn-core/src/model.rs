@@ -186,12 +186,17 @@ impl<F> State<'_, F> {
     }
 }
 
-/// Scaled overlap r = max(h, 0)/T and activation a = r^n of one memory on one sample.
-/// `a` saturates at [`Real::BIG`] so that later sums cannot overflow (f32 only, in practice).
+/// Scaled overlap r = max(h, 0)/T and activation a = r^n of one memory on one sample,
+/// with the kernel's `pow`. `a` saturates at [`Real::BIG`] so that later sums cannot
+/// overflow (f32 only, in practice).
 #[inline]
-pub fn activation<F: Real>(h: F, params: &Params<F>) -> (F, F) {
+pub fn activation<F: Real, K: Kernel<F>>(kernel: &K, h: F, params: &Params<F>) -> (F, F) {
     let r = h.max(F::ZERO) / params.temperature();
-    let a = r.powf(params.n()).min(F::BIG);
+    let a = if r == F::ZERO {
+        F::ZERO
+    } else {
+        kernel.pow(r, params.n()).min(F::BIG)
+    };
     (r, a)
 }
 
@@ -212,7 +217,7 @@ pub fn forward<F: Real, K: Kernel<F>>(
     check_len("labels", labels, k * c)?;
     kernel.x_mt(x, memories, p, k, d, scratch.r);
     for (r, a) in scratch.r.iter_mut().zip(scratch.a.iter_mut()) {
-        let (rv, av) = activation(*r, params);
+        let (rv, av) = activation(kernel, *r, params);
         *r = rv;
         *a = av;
     }

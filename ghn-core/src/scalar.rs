@@ -40,6 +40,8 @@ pub trait Real:
     /// beyond any value the model reaches in practice, so it never changes an f64 result;
     /// for `f32` (2^100) it is what keeps high-n, low-T runs free of infinities.
     const BIG: Self;
+    /// Smallest positive normal number.
+    const MIN_NORMAL: Self;
     /// Whether odd powers of output errors are computed pre-scaled by 2^-(2m-1) (see
     /// [`Real::odd_error_power`]).
     const SCALED_ERROR_POWER: bool;
@@ -130,6 +132,7 @@ impl Real for f64 {
     const ONE: Self = 1.0;
     const TWO: Self = 2.0;
     const BIG: Self = 1.0715086071862673e301; // 2^1000
+    const MIN_NORMAL: Self = f64::MIN_POSITIVE;
     const SCALED_ERROR_POWER: bool = false;
     const NAME: &'static str = "f64";
 
@@ -176,6 +179,7 @@ impl Real for f32 {
     const ONE: Self = 1.0;
     const TWO: Self = 2.0;
     const BIG: Self = 1.2676506e30; // 2^100
+    const MIN_NORMAL: Self = f32::MIN_POSITIVE;
     const SCALED_ERROR_POWER: bool = true;
     const NAME: &'static str = "f32";
 
