@@ -18,7 +18,7 @@
 
 use crate::error::{check_len, ShapeError};
 use crate::kernel::Kernel;
-use crate::model::{forward, Scratch};
+use crate::model::{forward, power, underflow_threshold, Scratch};
 use crate::params::Params;
 use crate::scalar::Real;
 
@@ -26,13 +26,16 @@ use crate::scalar::Real;
 /// r^(n−1)/T (see the module docs for r = 0).
 ///
 /// r^(n−1) is taken as a/r when `a` is a normal, unsaturated number: within 1.5 ulp of
-/// the power and one division instead of a second `pow` per memory and sample.
+/// the power and one division instead of a second `pow` per memory and sample. Otherwise
+/// it is [`power`]`(r, n−1)` with `zero_below` = [`underflow_threshold`]`(n − 1)`
+/// (ignored for n ≤ 1).
 #[inline]
 pub fn activation_derivative<F: Real, K: Kernel<F>>(
     kernel: &K,
     r: F,
     a: F,
     params: &Params<F>,
+    zero_below: F,
 ) -> F {
     let n = params.n();
     let t = params.temperature();
@@ -42,6 +45,8 @@ pub fn activation_derivative<F: Real, K: Kernel<F>>(
     }
     let pw = if a >= F::MIN_NORMAL && a < F::BIG {
         a / r
+    } else if n > F::ONE {
+        power(kernel, r, n - F::ONE, zero_below)
     } else {
         kernel.pow(r, n - F::ONE)
     };
@@ -75,6 +80,7 @@ pub fn gradients<F: Real, K: Kernel<F>>(
     } else {
         1.0
     };
+    let zero_below = underflow_threshold(two_m_minus_1);
     let mut cost = 0.0f64;
     for (((&o, &t), qm), ql) in scratch
         .o
@@ -85,7 +91,14 @@ pub fn gradients<F: Real, K: Kernel<F>>(
     {
         let e = o - t;
         let abs_e = e.abs();
-        let pw = F::odd_error_power(abs_e, two_m_minus_1);
+        // f32 cannot hold 2^159: it computes (|e|/2)^(2m−1), a common factor that the
+        // per-memory normalisation removes (see `Real::SCALED_ERROR_POWER`).
+        let base = if F::SCALED_ERROR_POWER {
+            abs_e / F::TWO
+        } else {
+            abs_e
+        };
+        let pw = power(kernel, base, two_m_minus_1, zero_below);
         cost += pw.to_f64() * abs_e.to_f64() * cost_scale;
         let s = e.sign() * pw;
         *qm = s * (F::ONE - o * o);
@@ -111,6 +124,11 @@ pub fn gradients<F: Real, K: Kernel<F>>(
 
     // Memory gradient: coefficients (P×K) in place of r, then 2nm·coefᵀ·X by the kernel.
     let two_nm = two_m * params.n();
+    let zero_below_nm1 = if params.n() > F::ONE {
+        underflow_threshold(params.n() - F::ONE)
+    } else {
+        F::ZERO
+    };
     for ((rp, ap), qp) in scratch
         .r
         .chunks_exact_mut(k)
@@ -122,7 +140,8 @@ pub fn gradients<F: Real, K: Kernel<F>>(
             for (&q, &l) in qp.iter().zip(lmu) {
                 s += q * l;
             }
-            *rv = (two_nm * s * activation_derivative(kernel, *rv, av, params)).saturate();
+            *rv = (two_nm * s * activation_derivative(kernel, *rv, av, params, zero_below_nm1))
+                .saturate();
         }
     }
     kernel.gt_x(scratch.r, x, p, k, d, scratch.gm);

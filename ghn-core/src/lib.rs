@@ -53,7 +53,9 @@ pub mod update;
 pub use error::{ParamError, ShapeError};
 pub use gradient::{activation_derivative, gradients};
 pub use kernel::{Kernel, PlainKernel};
-pub use model::{activation, cost, forward, outputs, predict, Dims, Scratch, State};
+pub use model::{
+    activation, cost, forward, outputs, power, predict, underflow_threshold, Dims, Scratch, State,
+};
 pub use network::{Network, Trainer};
 pub use params::{effective_temperature, MemoryBound, Params, ParamsBuilder, Temperature};
 pub use scalar::Real;

@@ -186,17 +186,33 @@ impl<F> State<'_, F> {
     }
 }
 
+/// `base^exp` through the kernel's `pow`, for `base ≥ 0` and `exp > 0`, returning 0
+/// without calling `pow` when `base < zero_below` (see [`underflow_threshold`]).
+#[inline]
+pub fn power<F: Real, K: Kernel<F>>(kernel: &K, base: F, exp: F, zero_below: F) -> F {
+    if base < zero_below {
+        F::ZERO
+    } else {
+        kernel.pow(base, exp)
+    }
+}
+
+/// A base below which `base^exp` is taken as 0 (for `exp > 0`): where the exact power is
+/// below 2^[`Real::UNDERFLOW_LOG2`] — in f64 exactly where `pow` rounds to 0, in f32 where
+/// it would be subnormal.
+pub fn underflow_threshold<F: Real>(exp: F) -> F {
+    // A 1e-6 margin keeps the threshold below the exact one despite rounding.
+    let t = libm::exp2(F::UNDERFLOW_LOG2 / exp.to_f64()) * (1.0 - 1e-6);
+    F::from_f64(t)
+}
+
 /// Scaled overlap r = max(h, 0)/T and activation a = r^n of one memory on one sample,
 /// with the kernel's `pow`. `a` saturates at [`Real::BIG`] so that later sums cannot
 /// overflow (f32 only, in practice).
 #[inline]
 pub fn activation<F: Real, K: Kernel<F>>(kernel: &K, h: F, params: &Params<F>) -> (F, F) {
     let r = h.max(F::ZERO) / params.temperature();
-    let a = if r == F::ZERO {
-        F::ZERO
-    } else {
-        kernel.pow(r, params.n()).min(F::BIG)
-    };
+    let a = power(kernel, r, params.n(), underflow_threshold(params.n())).min(F::BIG);
     (r, a)
 }
 
@@ -216,10 +232,12 @@ pub fn forward<F: Real, K: Kernel<F>>(
     check_len("memories", memories, k * d)?;
     check_len("labels", labels, k * c)?;
     kernel.x_mt(x, memories, p, k, d, scratch.r);
+    let (t, n) = (params.temperature(), params.n());
+    let zero_below = underflow_threshold(n);
     for (r, a) in scratch.r.iter_mut().zip(scratch.a.iter_mut()) {
-        let (rv, av) = activation(kernel, *r, params);
+        let rv = r.max(F::ZERO) / t;
         *r = rv;
-        *a = av;
+        *a = power(kernel, rv, n, zero_below).min(F::BIG);
     }
     outputs(scratch.a, labels, k, c, scratch.o);
     Ok(())

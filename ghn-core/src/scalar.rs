@@ -40,10 +40,18 @@ pub trait Real:
     /// beyond any value the model reaches in practice, so it never changes an f64 result;
     /// for `f32` (2^100) it is what keeps high-n, low-T runs free of infinities.
     const BIG: Self;
+    /// Powers (activations, error powers) whose exact value is below 2^this are taken as
+    /// 0 without calling `pow`. For `f64` this is half the smallest subnormal, where `pow`
+    /// itself rounds to 0, so nothing changes. For `f32` it is the smallest normal number:
+    /// powers that would be subnormal (< 1.2e-38) are flushed to 0, because computing
+    /// them takes libm's slow underflow path and, at n = 30, that was a quarter of an epoch.
+    const UNDERFLOW_LOG2: f64;
     /// Smallest positive normal number.
     const MIN_NORMAL: Self;
-    /// Whether odd powers of output errors are computed pre-scaled by 2^-(2m-1) (see
-    /// [`Real::odd_error_power`]).
+    /// Whether odd powers of output errors |e|^(2m−1) (e ∈ [−2, 2]) are computed as
+    /// (|e|/2)^(2m−1). In `f64` they are not, so a small error underflows to 0 exactly where
+    /// the reference's does ("zero gradient ⇒ frozen memory"); `f32` cannot hold 2^159,
+    /// and the common factor 2^(2m−1) is removed again by the per-memory normalisation.
     const SCALED_ERROR_POWER: bool;
     /// The type's name, for reports.
     const NAME: &'static str;
@@ -110,21 +118,6 @@ pub trait Real:
     fn saturate(self) -> Self {
         self.clamp_to(-Self::BIG, Self::BIG)
     }
-
-    /// `|e|^(2m-1)` for an output error `e ∈ [-2, 2]`, as used by the gradient.
-    ///
-    /// In `f64` this is exactly the reference's `abs(e)**(2m-1)`, so a small error
-    /// underflows to 0 at the same place ("zero gradient ⇒ frozen memory"). `f32` cannot
-    /// hold 2^159, so there it is computed as `(|e|/2)^(2m-1)`: the common factor
-    /// 2^(2m-1) is removed again by the per-memory normalisation of the step.
-    #[inline]
-    fn odd_error_power(abs_e: Self, two_m_minus_1: Self) -> Self {
-        if Self::SCALED_ERROR_POWER {
-            (abs_e / Self::TWO).powf(two_m_minus_1)
-        } else {
-            abs_e.powf(two_m_minus_1)
-        }
-    }
 }
 
 impl Real for f64 {
@@ -133,6 +126,7 @@ impl Real for f64 {
     const TWO: Self = 2.0;
     const BIG: Self = 1.0715086071862673e301; // 2^1000
     const MIN_NORMAL: Self = f64::MIN_POSITIVE;
+    const UNDERFLOW_LOG2: f64 = -1075.0;
     const SCALED_ERROR_POWER: bool = false;
     const NAME: &'static str = "f64";
 
@@ -180,6 +174,7 @@ impl Real for f32 {
     const TWO: Self = 2.0;
     const BIG: Self = 1.2676506e30; // 2^100
     const MIN_NORMAL: Self = f32::MIN_POSITIVE;
+    const UNDERFLOW_LOG2: f64 = -126.0;
     const SCALED_ERROR_POWER: bool = true;
     const NAME: &'static str = "f32";
 

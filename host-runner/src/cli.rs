@@ -390,7 +390,7 @@ fn check_against_data(cfg: &TrainConfig, data: &Dataset) -> Result<()> {
         bail!("the selected training data is empty");
     }
     cfg.params::<f64>(data.d)?;
-    if data.len() % cfg.minibatches != 0 {
+    if !data.len().is_multiple_of(cfg.minibatches) {
         bail!(
             "--minibatches {}: {} training samples do not split into equal minibatches",
             cfg.minibatches,

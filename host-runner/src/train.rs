@@ -332,7 +332,7 @@ fn run_typed<F: HostFloat>(cfg: &TrainConfig, data: &Dataset, opts: &RunOptions)
         |st: &NetState<F>, epoch: usize, frames: &mut Frames, metrics: &mut Vec<Metrics>| {
             if cfg
                 .save_every
-                .is_some_and(|s| epoch % s == 0 || epoch == cfg.epochs)
+                .is_some_and(|s| epoch.is_multiple_of(s) || epoch == cfg.epochs)
                 && frames.epochs.last() != Some(&(epoch as u64))
             {
                 frames
@@ -343,7 +343,7 @@ fn run_typed<F: HostFloat>(cfg: &TrainConfig, data: &Dataset, opts: &RunOptions)
                     .extend(save_round(&to_f64(&st.l), cfg.save_precision));
                 frames.epochs.push(epoch as u64);
             }
-            if (epoch % cfg.log_every == 0 || epoch == cfg.epochs)
+            if (epoch.is_multiple_of(cfg.log_every) || epoch == cfg.epochs)
                 && metrics.last().map(|m: &Metrics| m.epoch) != Some(epoch)
             {
                 let mut row = evaluate(&params, data, &x, &t, &st.m, &st.l, k);
