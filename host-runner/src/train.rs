@@ -520,7 +520,9 @@ fn write_frames(path: &Path, f: &Frames, p: Precision, k: usize, d: usize, c: us
             out.add_slice("L", &l, &[frames, k, c])?;
         }
     }
-    out.add_slice("epochs", &f.epochs, &[frames])?;
+    // int64: NumPy's default integer, what the reference's notebooks expect.
+    let epochs: Vec<i64> = f.epochs.iter().map(|&e| e as i64).collect();
+    out.add_slice("epochs", &epochs, &[frames])?;
     out.write(path)
 }
 
