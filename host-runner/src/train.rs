@@ -543,12 +543,13 @@ fn write_checkpoint<F: HostFloat>(
     z.add_slice("L", &st.l, &[k, c])?;
     z.add_slice("VM", &st.vm, &[k, d])?;
     z.add_slice("VL", &st.vl, &[k, c])?;
-    z.add_slice("epoch", &[epoch as u64], &[])?;
+    z.add_slice("epoch", &[epoch as i64], &[])?;
     z.add_slice("wall_seconds", &[wall], &[])?;
     let nf = frames.epochs.len();
     z.add_slice("frames_M", &frames.m, &[nf, k, d])?;
     z.add_slice("frames_L", &frames.l, &[nf, k, c])?;
-    z.add_slice("frames_epochs", &frames.epochs, &[nf])?;
+    let fe: Vec<i64> = frames.epochs.iter().map(|&e| e as i64).collect();
+    z.add_slice("frames_epochs", &fe, &[nf])?;
     let cols = 3 + c;
     let mut rows = Vec::with_capacity(metrics.len() * cols);
     for r in metrics {
@@ -566,8 +567,8 @@ fn load_checkpoint<F: HostFloat>(path: &Path, k: usize, d: usize, c: usize) -> R
     let st = load_state::<F>(path, k, d, c)?;
     // The state was saved in the run precision: reading through f64 is exact for f32 too.
     let mut z = npz::open(path)?;
-    let scalar_u64 = |z: &mut ndarray_npy::NpzReader<std::fs::File>, key: &str| -> Result<u64> {
-        let a: ndarray::ArrayD<u64> = z
+    let scalar_i64 = |z: &mut ndarray_npy::NpzReader<std::fs::File>, key: &str| -> Result<i64> {
+        let a: ndarray::ArrayD<i64> = z
             .by_name(key)
             .with_context(|| format!("{name}: missing or bad `{key}`"))?;
         a.iter()
@@ -575,7 +576,9 @@ fn load_checkpoint<F: HostFloat>(path: &Path, k: usize, d: usize, c: usize) -> R
             .copied()
             .with_context(|| format!("{name}: empty `{key}`"))
     };
-    let epoch = scalar_u64(&mut z, "epoch")? as usize;
+    let epoch = scalar_i64(&mut z, "epoch")?;
+    let epoch =
+        usize::try_from(epoch).with_context(|| format!("{name}: negative epoch {epoch}"))?;
     let wall = npz::read_f64(&mut z, "wall_seconds", &name)?
         .iter()
         .next()
@@ -583,13 +586,13 @@ fn load_checkpoint<F: HostFloat>(path: &Path, k: usize, d: usize, c: usize) -> R
         .unwrap_or(0.0);
     let fm = npz::read_f64(&mut z, "frames_M", &name)?;
     let fl = npz::read_f64(&mut z, "frames_L", &name)?;
-    let fe: ndarray::ArrayD<u64> = z
+    let fe: ndarray::ArrayD<i64> = z
         .by_name("frames_epochs")
         .with_context(|| format!("{name}: missing `frames_epochs`"))?;
     let frames = Frames {
         m: fm.iter().copied().collect(),
         l: fl.iter().copied().collect(),
-        epochs: fe.iter().copied().collect(),
+        epochs: fe.iter().map(|&e| e as u64).collect(),
     };
     let mt = npz::read_f64(&mut z, "metrics", &name)?;
     let cols = 3 + c;
