@@ -21,6 +21,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train a network (defaults: the paper's Fig-1 run on the bundled 200 digits).
+    #[command(allow_negative_numbers = true)]
     Train(Box<TrainArgs>),
     /// Accuracy of a saved state on the MNIST test set (or another set).
     Eval(EvalArgs),
