@@ -9,6 +9,15 @@ rustup target add thumbv7em-none-eabihf >/dev/null 2>&1 || {
     exit 1
 }
 
+# The end-to-end tests compare with an independent NumPy implementation and open the
+# outputs with NumPy.
+if ! python3 -c 'import numpy' 2>/dev/null; then
+    python3 -m pip install --quiet numpy || {
+        echo "error: python3 with numpy is needed: 'python3 -m pip install numpy' failed" >&2
+        exit 1
+    }
+fi
+
 cargo test --workspace
 # The micromath feature changes f32 math crate-wide, so its accuracy test runs in a
 # build of its own.

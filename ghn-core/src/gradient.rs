@@ -56,7 +56,9 @@ pub fn activation_derivative<F: Real, K: Kernel<F>>(
 /// Forward pass plus both gradients for the batch `x` (P×D) with targets `y` (P×C).
 ///
 /// Returns the batch cost (accumulated in f64). Afterwards `scratch` holds the outputs,
-/// activations, ∂C/∂M (K×D) and ∂C/∂L (K×C).
+/// activations, ∂C/∂M (K×D) and ∂C/∂L (K×C). In `f64` the gradients are exact. In `f32`
+/// (see [`Real::SCALED_GRADIENTS`]) every row is a positive multiple of the exact one —
+/// all the update step needs, since it normalises each row by its largest entry.
 pub fn gradients<F: Real, K: Kernel<F>>(
     kernel: &K,
     params: &Params<F>,
@@ -75,7 +77,7 @@ pub fn gradients<F: Real, K: Kernel<F>>(
     let m = params.m();
     let two_m_minus_1 = F::TWO * m - F::ONE;
     // f32 computes (|e|/2)^(2m−1); undo that scale for the reported cost only.
-    let cost_scale = if F::SCALED_ERROR_POWER {
+    let cost_scale = if F::SCALED_GRADIENTS {
         libm::pow(2.0, two_m_minus_1.to_f64())
     } else {
         1.0
@@ -92,8 +94,8 @@ pub fn gradients<F: Real, K: Kernel<F>>(
         let e = o - t;
         let abs_e = e.abs();
         // f32 cannot hold 2^159: it computes (|e|/2)^(2m−1), a common factor that the
-        // per-memory normalisation removes (see `Real::SCALED_ERROR_POWER`).
-        let base = if F::SCALED_ERROR_POWER {
+        // per-memory normalisation removes (see `Real::SCALED_GRADIENTS`).
+        let base = if F::SCALED_GRADIENTS {
             abs_e / F::TWO
         } else {
             abs_e
@@ -105,10 +107,60 @@ pub fn gradients<F: Real, K: Kernel<F>>(
         *ql = s * (F::ONE - o) * (F::ONE + o);
     }
 
+    // f32 only: memories whose activations all underflow get their gradient rows from
+    // activations relative to the memory's largest overlap (see `Real::SCALED_GRADIENTS`).
+    // `row_scale[μ]` is that overlap, or 0 for an unscaled row; it lives in the first K
+    // entries of the memory-gradient buffer until the kernel fills it at the end.
+    let n = params.n();
+    let zero_below_n = underflow_threshold(n);
+    let zero_below_nm1 = if n > F::ONE {
+        underflow_threshold(n - F::ONE)
+    } else {
+        F::ZERO
+    };
+    let row_scale = &mut scratch.gm[..k];
+    row_scale.iter_mut().for_each(|v| *v = F::ZERO);
+    if F::SCALED_GRADIENTS && n > F::ONE {
+        let amax = &mut scratch.gl[..k];
+        amax.iter_mut().for_each(|v| *v = F::ZERO);
+        for (rp, ap) in scratch.r.chunks_exact(k).zip(scratch.a.chunks_exact(k)) {
+            for (((&rv, &av), rm), am) in rp
+                .iter()
+                .zip(ap)
+                .zip(row_scale.iter_mut())
+                .zip(amax.iter_mut())
+            {
+                *rm = rm.max(rv);
+                *am = am.max(av);
+            }
+        }
+        for (rm, &am) in row_scale.iter_mut().zip(amax.iter()) {
+            if am >= F::SAFE_ACTIVATION {
+                *rm = F::ZERO;
+            }
+        }
+    }
+    let row_scale = &scratch.gm[..k];
+
     // Label gradient: 2m · aᵀ·ql, samples accumulated in order.
     scratch.gl.iter_mut().for_each(|v| *v = F::ZERO);
-    for (ap, qp) in scratch.a.chunks_exact(k).zip(scratch.ql.chunks_exact(c)) {
-        for (&amu, glmu) in ap.iter().zip(scratch.gl.chunks_exact_mut(c)) {
+    for ((ap, rp), qp) in scratch
+        .a
+        .chunks_exact(k)
+        .zip(scratch.r.chunks_exact(k))
+        .zip(scratch.ql.chunks_exact(c))
+    {
+        for (((&amu, &rv), &scale), glmu) in ap
+            .iter()
+            .zip(rp)
+            .zip(row_scale)
+            .zip(scratch.gl.chunks_exact_mut(c))
+        {
+            let amu = if scale == F::ZERO {
+                amu
+            } else {
+                power(kernel, rv / scale, n, zero_below_n)
+            };
             if amu == F::ZERO {
                 continue;
             }
@@ -123,25 +175,30 @@ pub fn gradients<F: Real, K: Kernel<F>>(
     }
 
     // Memory gradient: coefficients (P×K) in place of r, then 2nm·coefᵀ·X by the kernel.
-    let two_nm = two_m * params.n();
-    let zero_below_nm1 = if params.n() > F::ONE {
-        underflow_threshold(params.n() - F::ONE)
-    } else {
-        F::ZERO
-    };
+    let two_nm = two_m * n;
+    let t = params.temperature();
     for ((rp, ap), qp) in scratch
         .r
         .chunks_exact_mut(k)
         .zip(scratch.a.chunks_exact(k))
         .zip(scratch.qm.chunks_exact(c))
     {
-        for ((rv, &av), lmu) in rp.iter_mut().zip(ap).zip(labels.chunks_exact(c)) {
+        for (((rv, &av), &scale), lmu) in rp
+            .iter_mut()
+            .zip(ap)
+            .zip(row_scale)
+            .zip(labels.chunks_exact(c))
+        {
             let mut s = F::ZERO;
             for (&q, &l) in qp.iter().zip(lmu) {
                 s += q * l;
             }
-            *rv = (two_nm * s * activation_derivative(kernel, *rv, av, params, zero_below_nm1))
-                .saturate();
+            let dr = if scale == F::ZERO {
+                activation_derivative(kernel, *rv, av, params, zero_below_nm1)
+            } else {
+                power(kernel, *rv / scale, n - F::ONE, zero_below_nm1) / t
+            };
+            *rv = (two_nm * s * dr).saturate();
         }
     }
     kernel.gt_x(scratch.r, x, p, k, d, scratch.gm);

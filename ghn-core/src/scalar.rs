@@ -48,11 +48,19 @@ pub trait Real:
     const UNDERFLOW_LOG2: f64;
     /// Smallest positive normal number.
     const MIN_NORMAL: Self;
-    /// Whether odd powers of output errors |e|^(2m−1) (e ∈ [−2, 2]) are computed as
-    /// (|e|/2)^(2m−1). In `f64` they are not, so a small error underflows to 0 exactly where
-    /// the reference's does ("zero gradient ⇒ frozen memory"); `f32` cannot hold 2^159,
-    /// and the common factor 2^(2m−1) is removed again by the per-memory normalisation.
-    const SCALED_ERROR_POWER: bool;
+    /// Whether gradients are computed up to a positive factor per memory row, which the
+    /// update's per-row normalisation removes. `false` for `f64`: its gradients are the
+    /// exact numbers, so a gradient underflows to 0 exactly where the reference's does
+    /// ("zero gradient ⇒ frozen memory"). `true` for `f32`, whose range cannot hold the
+    /// model's numbers: |e|^(2m−1) reaches 2^159 (computed as (|e|/2)^(2m−1) instead), and
+    /// at the paper's initialisation (overlaps ≈ 1.4 at T = 670, n = 30) every activation
+    /// underflows, which would freeze an f32 run forever. A memory whose largest activation
+    /// is below [`Real::SAFE_ACTIVATION`] gets its gradient row from (r/r_max)^n and
+    /// (r/r_max)^(n−1) instead, r_max being its largest scaled overlap in the batch.
+    const SCALED_GRADIENTS: bool;
+    /// See [`Real::SCALED_GRADIENTS`]: activations from this value up keep contributions
+    /// down to 2^-66 of the largest one representable, so the row needs no rescaling.
+    const SAFE_ACTIVATION: Self;
     /// The type's name, for reports.
     const NAME: &'static str;
 
@@ -127,7 +135,8 @@ impl Real for f64 {
     const BIG: Self = 1.0715086071862673e301; // 2^1000
     const MIN_NORMAL: Self = f64::MIN_POSITIVE;
     const UNDERFLOW_LOG2: f64 = -1075.0;
-    const SCALED_ERROR_POWER: bool = false;
+    const SCALED_GRADIENTS: bool = false;
+    const SAFE_ACTIVATION: Self = 0.0;
     const NAME: &'static str = "f64";
 
     #[inline]
@@ -175,7 +184,8 @@ impl Real for f32 {
     const BIG: Self = 1.2676506e30; // 2^100
     const MIN_NORMAL: Self = f32::MIN_POSITIVE;
     const UNDERFLOW_LOG2: f64 = -126.0;
-    const SCALED_ERROR_POWER: bool = true;
+    const SCALED_GRADIENTS: bool = true;
+    const SAFE_ACTIVATION: Self = 8.673617e-19; // 2^-60
     const NAME: &'static str = "f32";
 
     #[inline]

@@ -71,7 +71,7 @@ pub struct DataArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct TrainArgs {
+pub(crate) struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,
     /// Number of memories K.
@@ -160,7 +160,7 @@ pub struct TrainArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct EvalArgs {
+pub(crate) struct EvalArgs {
     /// The state: an .npz with M and L (final.npz, or a checkpoint).
     #[arg(long, value_name = "FILE")]
     state: PathBuf,

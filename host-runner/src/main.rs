@@ -4,18 +4,8 @@
 //! The CLI layer only parses and validates; `main` turns every error into one line on
 //! stderr and exit code 2, with nothing written to `--out`.
 
-mod bench;
-mod cli;
-mod config;
-mod data;
-mod eval;
-mod fetch;
-mod kernel;
-mod npz;
-mod plot;
-mod train;
-
 use clap::Parser;
+use host_runner::cli;
 
 fn main() {
     let args = cli::Cli::parse();
