@@ -1,7 +1,7 @@
 //! ghn-core's plain kernel against the host's GEMM kernel: the same products to rounding,
 //! the same training run to 1e−9, and the GEMM kernel bit-identical for any thread count.
 
-use ghn_core::{Kernel, PlainKernel, Real};
+use ghn_core::{Kernel, PlainKernel};
 use ghn_tests::strategies::*;
 use host_runner::kernel::GemmKernel;
 use proptest::prelude::*;
