@@ -343,3 +343,51 @@ fn paper200_digit_subset_and_near_class_init() {
         "no 1 can be recognised by 7-like memories"
     );
 }
+
+#[test]
+fn noise_pulses_are_seeded_and_start_at_their_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let go = |name: &str, extra: &[&str]| {
+        let o = dir.path().join(name);
+        let os = o.display().to_string();
+        let mut args = vec![
+            "train",
+            "--quiet",
+            "--memories",
+            "5",
+            "--n",
+            "3",
+            "--rate",
+            "0.02",
+            "--epochs",
+            "20",
+            "--save-every",
+            "1",
+            "--out",
+            &os,
+        ];
+        args.extend_from_slice(extra);
+        run_ok(&args);
+        read(&o.join("trajectory.npz"), "M")
+    };
+    let quiet = go("plain", &[]);
+    let noisy = go("noisy", &["--noise-pulses", "10", "--noise-std", "1e-3"]);
+    let again = go("again", &["--noise-pulses", "10", "--noise-std", "1e-3"]);
+    assert_eq!(noisy, again, "same seed, same noise");
+    let frame = |a: &ndarray::ArrayD<f64>, i: usize| a.index_axis(ndarray::Axis(0), i).to_owned();
+    for i in 0..=10 {
+        assert_eq!(
+            frame(&quiet, i),
+            frame(&noisy, i),
+            "state after {i} epochs changed before the pulse"
+        );
+    }
+    let d = (frame(&quiet, 11) - frame(&noisy, 11))
+        .mapv(f64::abs)
+        .fold(0.0f64, |m, v| m.max(*v));
+    // N(0, 1e-3) on 3920 pixels: the largest deviation is a few 1e-3.
+    assert!(
+        d > 1e-3 && d < 2e-2,
+        "noise of the pulse epoch: max deviation {d}"
+    );
+}

@@ -20,6 +20,7 @@ struct Case {
     epochs: usize,
     minibatches: usize,
     bound: &'static str,
+    rate_decay: Option<f64>,
 }
 
 fn check(c: &Case) {
@@ -51,7 +52,10 @@ fn check(c: &Case) {
         c.momentum.to_string(),
     );
     let (e, b) = (c.epochs.to_string(), c.minibatches.to_string());
-    run_ok(&[
+    let k = c.memories.to_string();
+    let refp = format!("{ds}/ref.npz");
+    let py = reference_py();
+    let mut ghn_args = vec![
         "train",
         "--data-npz",
         &data,
@@ -61,7 +65,7 @@ fn check(c: &Case) {
         &run_dir,
         "--quiet",
         "--memories",
-        &c.memories.to_string(),
+        &k,
         "--n",
         &n,
         "--m",
@@ -80,10 +84,9 @@ fn check(c: &Case) {
         c.bound,
         "--save-every",
         "7",
-    ]);
-    let refp = format!("{ds}/ref.npz");
-    python_ok(&[
-        &reference_py(),
+    ];
+    let mut py_args = vec![
+        py.as_str(),
         "train",
         &data,
         &init,
@@ -106,7 +109,14 @@ fn check(c: &Case) {
         c.bound,
         "--save-every",
         "7",
-    ]);
+    ];
+    let decay = c.rate_decay.map(|v| v.to_string());
+    if let Some(dv) = &decay {
+        ghn_args.extend(["--rate-decay", dv]);
+        py_args.extend(["--rate-decay", dv]);
+    }
+    run_ok(&ghn_args);
+    python_ok(&py_args);
     let (fin, traj, refp) = (
         d.join("run/final.npz"),
         d.join("run/trajectory.npz"),
@@ -160,6 +170,7 @@ fn paper_settings() {
         epochs: 150,
         minibatches: 1,
         bound: "rescale",
+        rate_decay: None,
     });
 }
 
@@ -179,6 +190,7 @@ fn non_integer_n_m_differs_momentum_minibatches() {
         epochs: 60,
         minibatches: 4,
         bound: "rescale",
+        rate_decay: None,
     });
 }
 
@@ -198,6 +210,7 @@ fn clip_mode_low_n() {
         epochs: 80,
         minibatches: 3,
         bound: "clip",
+        rate_decay: None,
     });
 }
 
@@ -218,5 +231,26 @@ fn n_equal_one_follows_the_reference() {
         epochs: 50,
         minibatches: 2,
         bound: "rescale",
+        rate_decay: None,
+    });
+}
+
+#[test]
+fn rate_decay() {
+    check(&Case {
+        name: "rate decay 0.99",
+        seed: 5,
+        samples: 30,
+        classes: 5,
+        memories: 6,
+        n: 8.0,
+        m: 8.0,
+        temperature: 35.0,
+        rate: 0.02,
+        momentum: 0.0,
+        epochs: 100,
+        minibatches: 1,
+        bound: "rescale",
+        rate_decay: Some(0.99),
     });
 }

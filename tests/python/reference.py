@@ -6,6 +6,7 @@ Written from the protocol, not from ghn's code, to check `ghn train` end to end:
         writes OUT_DIR/data.npz (X, T) and OUT_DIR/init.npz (M, L, VM, VL)
     python3 reference.py train DATA.npz INIT.npz OUT.npz --n N --m M --temperature T
         --rate R --momentum MU --epochs E --minibatches B --bound rescale|clip [--save-every S]
+        [--rate-decay F]
         writes OUT.npz with the final M, L, VM, VL and, with --save-every, the frames
         (state after 0, S, 2S, ..., E epochs) as frames_M, frames_L, epochs.
 """
@@ -67,10 +68,13 @@ def train(args):
     P = X.shape[0]
     B = P // args.minibatches
     frames_M, frames_L, epochs = [M.copy()], [L.copy()], [0]
+    rate = args.rate
     for ep in range(args.epochs):
+        if args.rate_decay:
+            rate *= args.rate_decay  # the reference's isDecay: before the epoch's steps
         for b in range(args.minibatches):
             M, L, VM, VL = step(X[b * B:(b + 1) * B], T[b * B:(b + 1) * B], M, L, VM, VL,
-                                args.n, args.m, args.temperature, args.rate, args.momentum,
+                                args.n, args.m, args.temperature, rate, args.momentum,
                                 args.bound == "clip")
         done = ep + 1
         if args.save_every and (done % args.save_every == 0 or done == args.epochs):
@@ -99,6 +103,7 @@ def main():
     for k in ["epochs", "minibatches"]:
         tr.add_argument("--" + k, type=int, required=True)
     tr.add_argument("--save-every", type=int, default=0)
+    tr.add_argument("--rate-decay", type=float, default=0.0)
     tr.add_argument("--bound", choices=["rescale", "clip"], default="rescale")
     args = p.parse_args()
     make(args) if args.cmd == "make" else train(args)

@@ -195,3 +195,17 @@ fn wrong_shapes_are_typed_errors() {
     let err = train_step(&PlainKernel, &params, &x[..5], &y, &mut st, &mut s, None);
     assert!(err.is_err());
 }
+
+/// The firmware keeps its network and trainer in statics: both build in const context.
+static NET: Network<f32, 2, 784, 10> = Network::zeroed();
+static TRAINER: Trainer<f32, 2, 2, 784, 10> = Trainer::new();
+
+#[test]
+fn fixed_capacity_types_fit_in_a_static() {
+    assert_eq!(NET.memories[1][783], 0.0);
+    assert!(TRAINER.is_empty());
+    assert_eq!(
+        core::mem::size_of::<Network<f32, 2, 784, 10>>(),
+        4 * 2 * 2 * (784 + 10)
+    );
+}
