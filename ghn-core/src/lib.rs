@@ -47,6 +47,7 @@ pub mod kernel;
 pub mod model;
 pub mod network;
 pub mod params;
+pub mod reduced;
 pub mod scalar;
 pub mod update;
 
