@@ -9,6 +9,19 @@ rustup target add thumbv7em-none-eabihf >/dev/null 2>&1 || {
     exit 1
 }
 
+# The firmware tests run the Cortex-M4F build under QEMU's mps2-an386.
+if ! command -v qemu-system-arm >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        (apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-arm) >/dev/null || {
+            echo "error: 'apt-get install -y --no-install-recommends qemu-system-arm' failed" >&2
+            exit 1
+        }
+    else
+        echo "error: qemu-system-arm is missing: apt-get install -y --no-install-recommends qemu-system-arm" >&2
+        exit 1
+    fi
+fi
+
 # The end-to-end tests compare with an independent NumPy implementation and open the
 # outputs with NumPy.
 if ! python3 -c 'import numpy' 2>/dev/null; then

@@ -97,6 +97,10 @@ pub struct FixedPoint<F> {
     pub stable: bool,
 }
 
+/// Largest lattice of the coarse scan (nodes per axis); larger requests are clamped. Its
+/// row buffers live on the stack, so it is kept small enough for a microcontroller.
+pub const MAX_GRID: usize = 128;
+
 /// Maximum number of fixed points [`Reduced::fixed_points`] returns.
 pub const MAX_FIXED_POINTS: usize = 16;
 
@@ -408,7 +412,7 @@ impl<F: Real> Reduced<F> {
         saturated: bool,
     ) -> FixedPoints<F> {
         let mut out = FixedPoints::new();
-        let g = grid.clamp(2, 512);
+        let g = grid.clamp(2, MAX_GRID);
         let [a_lo, a_hi, l_lo, l_hi] = bounds;
         let at = |lo: F, hi: F, i: usize| lo + (hi - lo) * F::from_f64(i as f64 / (g - 1) as f64);
         for &(a, l) in seeds {
@@ -417,10 +421,10 @@ impl<F: Real> Reduced<F> {
             }
         }
         // Scan one row of ℓ at a time (no allocation): residual signs at the nodes.
-        let mut prev: [(i8, i8); 512] = [(0, 0); 512];
+        let mut prev = [(0i8, 0i8); MAX_GRID];
         for j in 0..g {
             let l = at(l_lo, l_hi, j);
-            let mut row: [(i8, i8); 512] = [(0, 0); 512];
+            let mut row = [(0i8, 0i8); MAX_GRID];
             for (i, cell) in row.iter_mut().enumerate().take(g) {
                 *cell = signs(self.residual(at(a_lo, a_hi, i), l));
             }
@@ -497,13 +501,23 @@ impl<F: Real> Reduced<F> {
     }
 
     fn quadtree(&self, cell: [F; 4], opts: &SearchOptions, out: &mut FixedPoints<F>) {
-        let mut stack: heapless::Vec<[F; 4], 96> = heapless::Vec::new();
-        let _ = stack.push(cell);
+        // Sub-cells as (level, i, j) within `cell`: 9 bytes each instead of four floats,
+        // so that the search fits a microcontroller's stack. Corners are computed from the
+        // root by the same formula at every level, so neighbouring cells share edges
+        // exactly.
+        let mut stack: heapless::Vec<(u8, u32, u32), 96> = heapless::Vec::new();
+        let _ = stack.push((0, 0, 0));
+        let [ra0, ra1, rl0, rl1] = cell;
+        let (wa, wl) = (ra1 - ra0, rl1 - rl0);
         let min = F::from_f64(1e-8);
         let mut budget = 400usize;
-        while let Some([a0, a1, l0, l1]) = stack.pop() {
+        while let Some((lv, i, j)) = stack.pop() {
+            let inv = F::ONE / F::from_f64((1u64 << lv) as f64);
+            let corner = |lo: F, w: F, k: u32| lo + w * (F::from_f64(k as f64) * inv);
+            let (a0, a1) = (corner(ra0, wa, i), corner(ra0, wa, i + 1));
+            let (l0, l1) = (corner(rl0, wl, j), corner(rl0, wl, j + 1));
             let (am, lm) = ((a0 + a1) / F::TWO, (l0 + l1) / F::TWO);
-            if (a1 - a0) < min && (l1 - l0) < min {
+            if ((a1 - a0) < min && (l1 - l0) < min) || lv >= 31 {
                 // Only a converged Newton counts: near a fold the two nullclines are
                 // nearly tangent and pass through the same tiny cells without meeting.
                 let h = (a1 - a0).max(l1 - l0) / F::from_f64(8.0);
@@ -524,10 +538,11 @@ impl<F: Real> Reduced<F> {
                     s[yi][xi] = signs(self.residual(x, y));
                 }
             }
-            for yi in 0..2 {
-                for xi in 0..2 {
-                    if crosses(&[s[yi][xi], s[yi][xi + 1], s[yi + 1][xi], s[yi + 1][xi + 1]]) {
-                        let _ = stack.push([xs[xi], xs[xi + 1], ys[yi], ys[yi + 1]]);
+            for yi in 0..2u32 {
+                for xi in 0..2u32 {
+                    let (x, y) = (xi as usize, yi as usize);
+                    if crosses(&[s[y][x], s[y][x + 1], s[y + 1][x], s[y + 1][x + 1]]) {
+                        let _ = stack.push((lv + 1, 2 * i + xi, 2 * j + yi));
                     }
                 }
             }

@@ -62,6 +62,10 @@ pub struct DataArgs {
     /// Explicit data: an .npz with X (N×D, in [-1, 1]) and T (N×C, ±1 targets).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["digits", "per_class"])]
     pub data_npz: Option<PathBuf>,
+    /// Rows of the data set to train on, in this order, e.g. 21,81 (0-based; the pair of
+    /// the paper's Fig 6 in the 200-digit set).
+    #[arg(long, value_name = "LIST", conflicts_with_all = ["digits", "per_class"])]
+    pub rows: Option<String>,
     /// Digits to use, e.g. 1,4,7 (default: all ten).
     #[arg(long, value_name = "LIST")]
     pub digits: Option<String>,
@@ -126,7 +130,8 @@ pub(crate) struct TrainArgs {
     /// Worker threads (results are bit-identical for any number).
     #[arg(long)]
     threads: Option<usize>,
-    /// Initialisation: gaussian:MEAN,STD or near-class:D.
+    /// Initialisation: gaussian:MEAN,STD, near-class:D (Fig 8) or pair:ALPHA,ELL,DELTA (two
+    /// memories around (α, ℓ) on a pair of samples, Fig 6b).
     #[arg(
         long,
         default_value = "gaussian:-0.003,1e-5",
@@ -231,6 +236,15 @@ pub fn training_data(cfg: &TrainConfig) -> Result<Dataset> {
         DataSpec::Mnist { dir } => data::mnist(dir, false)?,
         DataSpec::Npz { path } => return data::read_npz_data(path),
     };
+    if let Some(rows) = &cfg.rows {
+        if let Some(&r) = rows.iter().find(|&&r| r >= base.len()) {
+            bail!(
+                "--rows: row {r} does not exist (the data set has {} rows)",
+                base.len()
+            );
+        }
+        return Ok(base.select(rows));
+    }
     match cfg.per_class {
         Some(k) => data::sample_balanced(&base, &cfg.digits, k, cfg.seed),
         None => Ok(data::filter_digits(&base, &cfg.digits)),
@@ -356,6 +370,10 @@ fn config_from_args(a: &TrainArgs) -> Result<TrainConfig> {
         data,
         digits,
         per_class: a.data.per_class,
+        rows: match &a.data.rows {
+            Some(s) => Some(parse_rows(s)?),
+            None => None,
+        },
         memories: a.memories,
         n: a.n,
         m: a.m,
@@ -382,6 +400,21 @@ fn config_from_args(a: &TrainArgs) -> Result<TrainConfig> {
 
 fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).with_context(|| format!("{}: cannot resolve path", p.display()))
+}
+
+/// Parses `--rows 21,81`.
+fn parse_rows(s: &str) -> Result<Vec<usize>> {
+    let rows: Vec<usize> = s
+        .split(',')
+        .map(|t| t.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .with_context(|| {
+            format!("--rows expects a comma-separated list of row numbers, got `{s}`")
+        })?;
+    if rows.is_empty() {
+        bail!("--rows: no row given");
+    }
+    Ok(rows)
 }
 
 /// Checks that need the data: pixels for the temperature, minibatch split, the

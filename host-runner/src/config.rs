@@ -51,6 +51,17 @@ pub enum InitSpec {
         /// The digit.
         digit: u8,
     },
+    /// Two memories around (α, ℓ) on the pair of samples A, B (PROTOCOLS.md §3, Fig 6b):
+    /// M₀ = (α+δ)A + (1−|α+δ|)B, M₁ = (α−δ)A + (1−|α−δ|)B; L = −1 except
+    /// L₀[d_A] = ℓ+δ, L₀[d_B] = −(ℓ−δ), L₁[d_A] = ℓ−δ, L₁[d_B] = −(ℓ+δ).
+    Pair {
+        /// α, the weight of sample A.
+        alpha: f64,
+        /// ℓ, the label of class d_A.
+        ell: f64,
+        /// The symmetric perturbation δ.
+        delta: f64,
+    },
     /// From an `.npz` with `M`, `L` and optionally `VM`, `VL`.
     State {
         /// The file.
@@ -88,13 +99,37 @@ impl std::str::FromStr for InitSpec {
                     format!("--init near-class:D expects a digit 0..9, got `{rest}`")
                 })?;
             Ok(InitSpec::NearClass { digit })
+        } else if let Some(rest) = s.strip_prefix("pair:") {
+            let v: Vec<f64> = rest
+                .split(',')
+                .map(|t| t.trim().parse::<f64>())
+                .collect::<Result<_, _>>()
+                .ok()
+                .filter(|v: &Vec<f64>| v.len() == 3 && v.iter().all(|x| x.is_finite()))
+                .with_context(|| {
+                    format!(
+                        "--init pair:ALPHA,ELL,DELTA expects three finite numbers, got `{rest}`"
+                    )
+                })?;
+            if v[0].abs() > 1.0 || v[1].abs() > 1.0 {
+                bail!(
+                    "--init pair: ALPHA and ELL must lie in [-1, 1] (got {}, {})",
+                    v[0],
+                    v[1]
+                );
+            }
+            Ok(InitSpec::Pair {
+                alpha: v[0],
+                ell: v[1],
+                delta: v[2],
+            })
         } else if s == "gaussian" {
             Ok(InitSpec::Gaussian {
                 mean: -0.003,
                 std: 1e-5,
             })
         } else {
-            bail!("--init `{s}`: expected gaussian:MEAN,STD or near-class:D (or use --init-state FILE)")
+            bail!("--init `{s}`: expected gaussian:MEAN,STD, near-class:D or pair:ALPHA,ELL,DELTA (or use --init-state FILE)")
         }
     }
 }
@@ -108,6 +143,9 @@ pub struct TrainConfig {
     pub digits: Vec<u8>,
     /// Samples per class (seeded class-balanced sample), or all the selected samples.
     pub per_class: Option<usize>,
+    /// Explicit rows of the data set, in this order (instead of digits and sampling).
+    #[serde(default)]
+    pub rows: Option<Vec<usize>>,
     /// Number of memories K.
     pub memories: usize,
     /// Power n.

@@ -111,6 +111,32 @@ pub fn initial_state<F: HostFloat>(cfg: &TrainConfig, data: &Dataset) -> Result<
                 vl: zeros(k * c),
             })
         }
+        InitSpec::Pair { alpha, ell, delta } => {
+            if k != 2 || data.len() != 2 || data.labels[0] == data.labels[1] {
+                bail!(
+                    "--init pair needs --memories 2 and exactly two training samples of different \
+                     classes (e.g. --rows 21,81); got {k} memories and {} samples",
+                    data.len()
+                );
+            }
+            let (da, db) = (data.labels[0] as usize, data.labels[1] as usize);
+            let (a, b) = (&data.x[..d], &data.x[d..2 * d]);
+            let mut m = Vec::with_capacity(2 * d);
+            let mut l = vec![-1.0f64; 2 * c];
+            for (mu, s) in [1.0, -1.0].into_iter().enumerate() {
+                let w = alpha + s * delta;
+                let v = 1.0 - w.abs();
+                m.extend(a.iter().zip(b).map(|(&x, &y)| w * x + v * y));
+                l[mu * c + da] = ell + s * delta;
+                l[mu * c + db] = -(ell - s * delta);
+            }
+            Ok(NetState {
+                m: m.into_iter().map(F::from_f64).collect(),
+                l: l.into_iter().map(F::from_f64).collect(),
+                vm: zeros(k * d),
+                vl: zeros(k * c),
+            })
+        }
         InitSpec::State { path } => load_state(path, k, d, c),
     }
 }
