@@ -35,8 +35,12 @@ pub enum DataSpec {
 }
 
 /// How memories and labels are initialised.
+///
+/// Externally tagged in JSON (`{"gaussian": {"mean": …, "std": …}}`): an internally tagged
+/// enum is buffered by serde, and its numbers then fail to parse whenever some other crate
+/// in the build turns on serde_json's `arbitrary_precision` (defmt-decoder does).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum InitSpec {
     /// M and L iid N(mean, std) (labels drawn first, like the reference).
     Gaussian {

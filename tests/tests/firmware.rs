@@ -51,8 +51,10 @@ fn firmware_cargo(args: &[&str]) -> Command {
     c
 }
 
-/// Builds with `args` and returns the path of the executable cargo reports.
-fn build(args: &[&str]) -> PathBuf {
+/// Builds with `args` and returns the path of the executable cargo reports for the target
+/// `name` of kind `kind` (`bin` or `test`: `cargo test` also reports the binary it builds
+/// for integration tests, in no fixed order).
+fn build(args: &[&str], kind: &str, name: &str) -> PathBuf {
     let mut full = args.to_vec();
     full.push("--message-format=json-render-diagnostics");
     let out = firmware_cargo(&full)
@@ -63,16 +65,17 @@ fn build(args: &[&str]) -> PathBuf {
         out.status.success(),
         "firmware build failed: cargo {full:?}"
     );
+    let target = format!("\"kind\":[\"{kind}\"],\"crate_types\":[\"bin\"],\"name\":\"{name}\"");
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|l| l.contains("\"executable\":\""))
+        .filter(|l| l.contains(&target))
         .filter_map(|l| {
             let start = l.find("\"executable\":\"")? + 14;
             let end = start + l[start..].find('"')?;
             Some(PathBuf::from(&l[start..end]))
         })
         .next_back()
-        .expect("cargo reported no executable")
+        .unwrap_or_else(|| panic!("cargo reported no executable for {kind} `{name}`"))
 }
 
 /// Runs an ELF under QEMU (as firmware/run-qemu.sh does) and returns its exit code and
@@ -234,7 +237,7 @@ impl HostRun {
 #[test]
 fn firmware_matches_the_host_and_the_reduced_theory() {
     require_tools();
-    let elf = build(&["build", "--release"]);
+    let elf = build(&["build", "--release"], "bin", "ghn-firmware");
     let (code, lines) = run_qemu(&elf);
     assert_eq!(code, 0, "firmware exit code; log: {lines:#?}");
     assert!(
@@ -323,7 +326,11 @@ fn firmware_matches_the_host_and_the_reduced_theory() {
 #[test]
 fn on_target_kernel_tests_pass() {
     require_tools();
-    let elf = build(&["test", "--release", "--test", "kernels", "--no-run"]);
+    let elf = build(
+        &["test", "--release", "--test", "kernels", "--no-run"],
+        "test",
+        "kernels",
+    );
     let (code, lines) = run_qemu(&elf);
     let ran = lines.iter().filter(|l| l.contains(" running `")).count();
     let passed = lines.iter().any(|l| l.contains("all tests passed"));
