@@ -23,7 +23,7 @@ fn diagram(c: &mut Criterion) {
             let mut points = 0;
             let mut folds = 0;
             cont.run(
-                (2..720).map(|k| 1.0 + k as f64 / 10.0),
+                (2..=709).map(|k| 1.0 + k as f64 / 10.0),
                 |_, f| points += f.len(),
                 |_| folds += 1,
             )

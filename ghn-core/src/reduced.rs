@@ -164,6 +164,43 @@ fn pow_or_zero<F: Real>(x: F, e: F, zero_below: F) -> F {
     }
 }
 
+/// One memory's scaled overlaps x_A, x_B and their powers n and n − 1.
+#[derive(Clone, Copy)]
+struct Powers<F> {
+    xa: F,
+    xb: F,
+    an: F,
+    bn: F,
+    an1: F,
+    bn1: F,
+}
+
+/// The error factors (1 ∓ o)^(2n−1)(1 − o²) of A's class on A (`ea`) and on B (`eb`), and
+/// of the other classes on A (`fa`) and on B (`fb`).
+#[derive(Clone, Copy)]
+struct Drives<F> {
+    ea: F,
+    eb: F,
+    fa: F,
+    fb: F,
+}
+
+impl<F: Real> Powers<F> {
+    /// This memory's gradient terms for its label ℓ and the outputs' error factors `d`
+    /// (8 other classes against 2 for the memory: the factor 4).
+    fn gradients(&self, ell: F, d: Drives<F>) -> Gradients<F> {
+        let four = F::TWO + F::TWO;
+        Gradients {
+            a: (ell * d.ea + four * d.fa) * self.an1,
+            b: (-ell * d.eb + four * d.fb) * self.bn1,
+            ell: d.ea * self.an - d.eb * self.bn,
+            gamma: -d.fa * self.an - d.fb * self.bn,
+            xa: self.xa,
+            xb: self.xb,
+        }
+    }
+}
+
 impl<F: Real> Reduced<F> {
     /// The system for Gram entries `gram`, power n (m = n), temperature `t` and `k`
     /// identical memories (effective temperature T/k^(1/n)).
@@ -217,34 +254,40 @@ impl<F: Real> Reduced<F> {
 
     /// The gradient terms at (α, ℓ) (PROTOCOLS.md §6).
     pub fn gradients(&self, alpha: F, ell: F) -> Gradients<F> {
+        let p = self.powers(alpha);
+        let d = self.drives(ell * p.an, ell * p.bn, p.an, p.bn);
+        p.gradients(ell, d)
+    }
+
+    /// The powers of one memory's scaled overlaps with A and B.
+    fn powers(&self, alpha: F) -> Powers<F> {
         let beta = self.beta(alpha);
         let g = &self.gram;
         let n = self.n;
         let xa = (alpha * g.aa + beta * g.ab).max(F::ZERO) / self.t_eff;
         let xb = (alpha * g.ab + beta * g.bb).max(F::ZERO) / self.t_eff;
-        let [zn, zn1, zp] = self.zero_below;
-        let (an, bn) = (pow_or_zero(xa, n, zn), pow_or_zero(xb, n, zn));
-        let (an1, bn1) = (
-            pow_or_zero(xa, n - F::ONE, zn1),
-            pow_or_zero(xb, n - F::ONE, zn1),
-        );
-        let oa = (ell * an).tanh();
-        let ob = (ell * bn).tanh();
-        let ga = an.tanh();
-        let gb = bn.tanh();
-        let p = F::TWO * n - F::ONE;
-        let four = F::TWO + F::TWO;
-        let ea = error_factor(F::ONE - oa, oa, p, zp);
-        let eb = error_factor(F::ONE + ob, ob, p, zp);
-        let fa = error_factor(F::ONE - ga, ga, p, zp);
-        let fb = error_factor(F::ONE - gb, gb, p, zp);
-        Gradients {
-            a: (ell * ea + four * fa) * an1,
-            b: (-ell * eb + four * fb) * bn1,
-            ell: ea * an - eb * bn,
-            gamma: -fa * an - fb * bn,
+        let [zn, zn1, _] = self.zero_below;
+        Powers {
             xa,
             xb,
+            an: pow_or_zero(xa, n, zn),
+            bn: pow_or_zero(xb, n, zn),
+            an1: pow_or_zero(xa, n - F::ONE, zn1),
+            bn1: pow_or_zero(xb, n - F::ONE, zn1),
+        }
+    }
+
+    /// The error factors of the outputs, from their fields: `ha`, `hb` for the output of
+    /// A's class on A and on B (Σ_μ ℓ_μ x^n), `sa`, `sb` for the other classes (Σ_μ x^n).
+    fn drives(&self, ha: F, hb: F, sa: F, sb: F) -> Drives<F> {
+        let zp = self.zero_below[2];
+        let p = F::TWO * self.n - F::ONE;
+        let (oa, ob, ga, gb) = (ha.tanh(), hb.tanh(), sa.tanh(), sb.tanh());
+        Drives {
+            ea: error_factor(F::ONE - oa, oa, p, zp),
+            eb: error_factor(F::ONE + ob, ob, p, zp),
+            fa: error_factor(F::ONE - ga, ga, p, zp),
+            fb: error_factor(F::ONE - gb, gb, p, zp),
         }
     }
 
@@ -259,7 +302,11 @@ impl<F: Real> Reduced<F> {
     /// dℓ/dt = ∇_ℓ / max(|∇_ℓ|, |∇_γ|), 0 at ℓ = ±1 when it pushes outward.
     /// Where every gradient has underflowed the flow is (0, 0).
     pub fn flow(&self, alpha: F, ell: F) -> (F, F) {
-        let g = self.gradients(alpha, ell);
+        self.flow_of(&self.gradients(alpha, ell), alpha, ell)
+    }
+
+    /// The flow of one memory at (α, ℓ) driven by the gradient terms `g`.
+    fn flow_of(&self, g: &Gradients<F>, alpha: F, ell: F) -> (F, F) {
         let beta = self.beta(alpha);
         let norm = g.a.abs() + g.b.abs();
         let da = if norm > F::ZERO {
@@ -919,6 +966,13 @@ impl<F: Real> Continuation<F> {
                 None => no = mid,
             }
         }
+        // A true saddle-node pair meets at the fold. A pair that stays apart lost one
+        // member another way: it reached ℓ = ±1 and became a saturated point (a border
+        // collision, not a fold).
+        let gap = (pair.0 .0 - pair.1 .0).abs() + (pair.0 .1 - pair.1 .1).abs();
+        if gap > F::from_f64(0.05) {
+            return Ok(None);
+        }
         Ok(Some(Fold {
             n: (yes + no) / F::TWO,
             alpha: (pair.0 .0 + pair.1 .0) / F::TWO,
@@ -929,3 +983,89 @@ impl<F: Real> Continuation<F> {
 
 /// Two points of the (α, ℓ) plane, as found by the fold search.
 type PointPair<F> = ((F, F), (F, F));
+
+/// Two memories of the pair that may differ, at the absolute temperature T: memory 0 is
+/// (α + δα)A + (β ∓ …)B with label ℓ + δℓ, memory 1 is (α − δα)A + … with ℓ − δℓ (each on
+/// |α_μ| + |β_μ| = 1, the label of B's class at −ℓ_μ). Both feed the same outputs, so their
+/// gradients are coupled. At δα = δℓ = 0 it is the reduced system with K = 2 (effective
+/// temperature T/2^(1/n)); around a fixed point, its linearisation in (δα, δℓ) is the
+/// splitting dynamics of PROTOCOLS.md §6 ("Saddle dynamics", S.85–S.88).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Splitting<F> {
+    /// One memory at T (K = 1): the per-memory overlaps, powers and flow.
+    one: Reduced<F>,
+}
+
+impl<F: Real> Splitting<F> {
+    /// The pair system for Gram entries `gram`, power n (m = n) and temperature `t`.
+    pub fn new(gram: Gram<F>, n: F, t: F, branch: Branch) -> Result<Self, ParamError> {
+        Ok(Splitting {
+            one: Reduced::new(gram, n, t, 1, branch)?,
+        })
+    }
+
+    /// The reduced system of the two memories while they are identical (K = 2 at T).
+    pub fn merged(&self) -> Reduced<F> {
+        let r = &self.one;
+        // The effective temperature of K = 1 is T itself.
+        Reduced::new(r.gram, r.n, r.t_eff, 2, r.branch).expect("validated in new")
+    }
+
+    /// The gradient terms of each memory, `m[μ]` = (α_μ, ℓ_μ).
+    pub fn gradients(&self, m: [(F, F); 2]) -> [Gradients<F>; 2] {
+        let p = [self.one.powers(m[0].0), self.one.powers(m[1].0)];
+        let d = self.one.drives(
+            m[0].1 * p[0].an + m[1].1 * p[1].an,
+            m[0].1 * p[0].bn + m[1].1 * p[1].bn,
+            p[0].an + p[1].an,
+            p[0].bn + p[1].bn,
+        );
+        [p[0].gradients(m[0].1, d), p[1].gradients(m[1].1, d)]
+    }
+
+    /// The flow (dα_μ/dt, dℓ_μ/dt) of each memory, with the reduced system's rescaling
+    /// and label saturation applied to each.
+    pub fn flow(&self, m: [(F, F); 2]) -> [(F, F); 2] {
+        let g = self.gradients(m);
+        [
+            self.one.flow_of(&g[0], m[0].0, m[0].1),
+            self.one.flow_of(&g[1], m[1].0, m[1].1),
+        ]
+    }
+
+    /// The flow in split coordinates: (dα, dδα, dℓ, dδℓ)/dt, the half-sums and
+    /// half-differences of the two memories' flows.
+    pub fn split_flow(&self, alpha: F, delta_alpha: F, ell: F, delta_ell: F) -> [F; 4] {
+        let [f0, f1] = self.flow([
+            (alpha + delta_alpha, ell + delta_ell),
+            (alpha - delta_alpha, ell - delta_ell),
+        ]);
+        [
+            (f0.0 + f1.0) / F::TWO,
+            (f0.0 - f1.0) / F::TWO,
+            (f0.1 + f1.1) / F::TWO,
+            (f0.1 - f1.1) / F::TWO,
+        ]
+    }
+
+    /// The linearised splitting dynamics at (α, ℓ): the matrix S with
+    /// d(δα, δℓ)/dt ≈ S·(δα, δℓ), by central differences at δ = 0 (the δ components of
+    /// the flow are odd in δ, so the difference is exact to second order).
+    pub fn splitting_matrix(&self, alpha: F, ell: F) -> [[F; 2]; 2] {
+        let h = self.one.fd_step();
+        let two_h = F::TWO * h;
+        let (pa, ma) = (
+            self.split_flow(alpha, h, ell, F::ZERO),
+            self.split_flow(alpha, -h, ell, F::ZERO),
+        );
+        let (pl, ml) = (
+            self.split_flow(alpha, F::ZERO, ell, h),
+            self.split_flow(alpha, F::ZERO, ell, -h),
+        );
+        [
+            [(pa[1] - ma[1]) / two_h, (pl[1] - ml[1]) / two_h],
+            [(pa[3] - ma[3]) / two_h, (pl[3] - ml[3]) / two_h],
+        ]
+    }
+}

@@ -32,6 +32,12 @@ enum Command {
     },
     /// Time one epoch of the Fig-1 configuration with the plain and the fast kernel.
     Bench(crate::bench::BenchArgs),
+    /// The reduced two-memory system (PROTOCOLS.md §6): nullclines, fixed points,
+    /// bifurcation diagram, splitting dynamics.
+    Reduced {
+        #[command(subcommand)]
+        command: crate::reduced::ReducedCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -211,6 +217,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             command: DataCommand::Fetch(a),
         } => crate::fetch::run(&a).map(|_| 0),
         Command::Bench(a) => crate::bench::run(&a).map(|_| 0),
+        Command::Reduced { command } => crate::reduced::run(&command).map(|_| 0),
     }
 }
 

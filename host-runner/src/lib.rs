@@ -14,4 +14,5 @@ pub mod fetch;
 pub mod kernel;
 pub mod npz;
 pub mod plot;
+pub mod reduced;
 pub mod train;

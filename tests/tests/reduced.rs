@@ -1,8 +1,10 @@
 //! The reduced two-memory system against PROTOCOLS.md §8 items 1 and 3.
 
 use ghn_core::reduced::{
-    transition_temperature, Branch, Continuation, FixedPoint, Gram, Reduced, SearchOptions,
+    eigenvalues, transition_temperature, Branch, Continuation, FixedPoint, Gram, Reduced,
+    SearchOptions, Splitting,
 };
+use ghn_core::{train_step, Dims, ParamsBuilder, PlainKernel, Scratch, State};
 
 /// Rows 21 (a "1") and 81 (a "4") of the 200-digit set, exactly.
 const GRAM: Gram<f64> = Gram {
@@ -141,6 +143,8 @@ fn bifurcation_diagram_and_folds() {
         folds.iter().any(|f| f.n > 36.4768 && f.n < 36.477),
         "{folds:?}"
     );
+    // Exactly these two: a point that reaches ℓ = ±1 (near n ≈ 50.5 here) is not a fold.
+    assert_eq!(folds.len(), 2, "{folds:?}");
     for f in &folds {
         println!(
             "fold at n = {:.7}, alpha {:.5}, ell {:.5}",
@@ -175,5 +179,150 @@ fn flow_vanishes_at_fixed_points() {
                 "n = {n}: flow {da:e}, {dl:e} at {p:?}"
             );
         }
+    }
+}
+
+/// Two identical memories at T are the reduced system with K = 2 (PROTOCOLS.md §8 item 4,
+/// in the reduced coordinates): the split flow at δ = 0 equals its flow, and δ stays 0.
+#[test]
+fn splitting_system_without_split_is_the_reduced_system() {
+    for n in [3.0, 12.0, 20.0, 40.0] {
+        let split = Splitting::new(GRAM, n, 700.0, Branch::Plus).unwrap();
+        let red = Reduced::new(GRAM, n, 700.0, 2, Branch::Plus).unwrap();
+        for (alpha, ell) in [(0.1, -0.5), (0.4, 0.5), (0.56, 0.09), (0.9, 0.95)] {
+            let [da, dda, dl, ddl] = split.split_flow(alpha, 0.0, ell, 0.0);
+            let (ra, rl) = red.flow(alpha, ell);
+            assert!(
+                (da - ra).abs() <= 1e-9 * ra.abs().max(1e-300)
+                    && (dl - rl).abs() <= 1e-9 * rl.abs().max(1e-300),
+                "n {n} at ({alpha}, {ell}): split {da}, {dl} vs reduced {ra}, {rl}"
+            );
+            assert_eq!((dda, ddl), (0.0, 0.0));
+        }
+    }
+}
+
+/// The stable fixed points of the reduced flow are saddles of the full two-memory
+/// dynamics: the linearised splitting dynamics there has a growing mode.
+#[test]
+fn stable_fixed_points_are_unstable_to_splitting() {
+    for n in [6.0, 20.0, 30.0, 40.0] {
+        let split = Splitting::new(GRAM, n, 700.0, Branch::Plus).unwrap();
+        let stable: Vec<_> = fps(n)
+            .into_iter()
+            .filter(|p| p.stable && !p.saturated)
+            .collect();
+        assert!(!stable.is_empty(), "n = {n}");
+        for p in stable {
+            let e = eigenvalues(split.splitting_matrix(p.alpha, p.ell));
+            assert!(e[0].0 > 0.0, "n = {n}, {p:?}: splitting eigenvalues {e:?}");
+        }
+    }
+}
+
+/// The linearised (δα, δℓ) flow against a full two-memory training run started just off
+/// the fixed point (the `Figure 6S.Splitting` protocol: n = 12, T = 800, η = 0.001, the
+/// antisymmetric perturbation M = (α ± δα)A + (1 − α ∓ δα)B, L[d_A] = ℓ ± δℓ,
+/// L[d_B] = −ℓ ∓ δℓ), with a perturbation small enough for the linearisation.
+#[test]
+fn linearised_splitting_matches_a_full_two_memory_run() {
+    let (x200, y200) = ghn_tests::paper200::load();
+    let d = ghn_tests::paper200::D;
+    let c = ghn_tests::paper200::C;
+    let (ra, rb) = (21, 81);
+    let x: Vec<f64> = [ra, rb]
+        .iter()
+        .flat_map(|&r| x200[r * d..(r + 1) * d].to_vec())
+        .collect();
+    let y: Vec<f64> = [ra, rb]
+        .iter()
+        .flat_map(|&r| y200[r * c..(r + 1) * c].to_vec())
+        .collect();
+    let (a, b) = (&x[..d], &x[d..]);
+    let g = Gram::of(a, b);
+    let (n, t, eta) = (12.0, 800.0, 0.001);
+    let fp = Reduced::new(g, n, t, 2, Branch::Plus)
+        .unwrap()
+        .fixed_points(&SearchOptions::default(), &[])
+        .into_iter()
+        .filter(|p| p.stable && !p.saturated)
+        .max_by(|p, q| p.alpha.total_cmp(&q.alpha))
+        .expect("a stable fixed point");
+    let s = Splitting::new(g, n, t, Branch::Plus)
+        .unwrap()
+        .splitting_matrix(fp.alpha, fp.ell);
+
+    let coeffs = |m: &[f64]| {
+        let (ma, mb): (f64, f64) = (
+            m.iter().zip(a).map(|(p, q)| p * q).sum(),
+            m.iter().zip(b).map(|(p, q)| p * q).sum(),
+        );
+        let det = g.aa * g.bb - g.ab * g.ab;
+        (g.bb * ma - g.ab * mb) / det
+    };
+    let params = ParamsBuilder::new()
+        .n(n)
+        .temperature(t)
+        .rate(eta)
+        .build(d)
+        .unwrap();
+    let dims = Dims::new(2, 2, d, c);
+    let mut buf = vec![0.0; dims.scratch_len()];
+    // Two perturbation directions: pure δα, pure δℓ.
+    for (d_alpha, d_ell) in [(2e-3, 0.0), (0.0, 2e-3)] {
+        let mut m = Vec::with_capacity(2 * d);
+        let mut l = vec![-1.0; 2 * c];
+        for (mu, sgn) in [1.0, -1.0].into_iter().enumerate() {
+            let w = fp.alpha + sgn * d_alpha;
+            m.extend(a.iter().zip(b).map(|(p, q)| w * p + (1.0 - w) * q));
+            l[mu * c + 1] = fp.ell + sgn * d_ell;
+            l[mu * c + 4] = -(fp.ell + sgn * d_ell);
+        }
+        let (mut vm, mut vl) = (vec![0.0; 2 * d], vec![0.0; 2 * c]);
+        let mut scratch = Scratch::from_buffer(&mut buf, dims).unwrap();
+        let split_of = |m: &[f64], l: &[f64]| {
+            (
+                (coeffs(&m[..d]) - coeffs(&m[d..])) / 2.0,
+                (l[1] - l[c + 1]) / 2.0,
+            )
+        };
+        let before = split_of(&m, &l);
+        let epochs = 10;
+        for _ in 0..epochs {
+            let mut st = State {
+                memories: &mut m,
+                labels: &mut l,
+                memory_velocity: &mut vm,
+                label_velocity: &mut vl,
+            };
+            train_step(&PlainKernel, &params, &x, &y, &mut st, &mut scratch, None).unwrap();
+        }
+        let after = split_of(&m, &l);
+        // Measured mean rate of (δα, δℓ) over the run, time in units of η per epoch,
+        // against the linear flow's exact solution over the same time (δℓ alone does not
+        // grow at first order: it grows through the δα it drives).
+        let dt = epochs as f64 * eta;
+        let measured = [(after.0 - before.0) / dt, (after.1 - before.1) / dt];
+        let mut lin = [before.0, before.1];
+        let sub = 10_000;
+        for _ in 0..sub {
+            let h = dt / sub as f64;
+            let v = [
+                s[0][0] * lin[0] + s[0][1] * lin[1],
+                s[1][0] * lin[0] + s[1][1] * lin[1],
+            ];
+            lin = [lin[0] + h * v[0], lin[1] + h * v[1]];
+        }
+        let predicted = [(lin[0] - before.0) / dt, (lin[1] - before.1) / dt];
+        let err = (measured[0] - predicted[0]).hypot(measured[1] - predicted[1]);
+        let size = predicted[0].hypot(predicted[1]);
+        println!(
+            "δ = ({d_alpha}, {d_ell}) at FP ({:.4}, {:.4}): measured {measured:?}, linearised {predicted:?}",
+            fp.alpha, fp.ell
+        );
+        assert!(
+            err <= 0.05 * size,
+            "δ = ({d_alpha}, {d_ell}): measured {measured:?} vs linearised {predicted:?}"
+        );
     }
 }
