@@ -11,6 +11,7 @@ pub mod config;
 pub mod data;
 pub mod eval;
 pub mod fetch;
+pub mod figure;
 pub mod kernel;
 pub mod npz;
 pub mod plot;

@@ -4,6 +4,7 @@
 //! parses, validates and prints (CSV by default, JSON with `--json`), on standard output.
 
 use crate::data;
+use crate::figure::{self, Mark, Panel, Series, TAB10};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ghn_core::reduced::{
@@ -11,6 +12,14 @@ use ghn_core::reduced::{
 };
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::path::Path;
+
+/// Colours of the paper's Fig 6: stable points green, unstable red, the memory nullcline
+/// purple, the label nullcline orange.
+const GREEN: (u8, u8, u8) = (44, 160, 44);
+const RED: (u8, u8, u8) = (214, 39, 40);
+const PURPLE: (u8, u8, u8) = (148, 103, 189);
+const ORANGE: (u8, u8, u8) = (255, 127, 14);
 
 /// The `ghn reduced` subcommands.
 #[derive(Subcommand, Debug)]
@@ -68,6 +77,9 @@ pub struct SystemArgs {
     /// JSON instead of CSV.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the result as PNG and SVG into this directory (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<std::path::PathBuf>,
 }
 
 /// `ghn reduced nullclines` options.
@@ -363,7 +375,10 @@ fn point_rows(out: &mut String, points: &[AtN]) {
 /// `ghn reduced fixed-points`: CSV rows, or a JSON array of `{n, fixed_points}`.
 pub fn fixed_points_text(a: &SystemArgs) -> Result<String> {
     let sys = a.validate()?;
-    let (points, _) = diagram(&sys)?;
+    let (points, folds) = diagram(&sys)?;
+    if let Some(dir) = &a.plot {
+        plot_diagram(dir, "fixed-points", &points, &folds)?;
+    }
     if a.json {
         return Ok(serde_json::to_string_pretty(&points)? + "\n");
     }
@@ -378,6 +393,9 @@ pub fn fixed_points_text(a: &SystemArgs) -> Result<String> {
 pub fn bifurcation_text(a: &SystemArgs) -> Result<String> {
     let sys = a.validate()?;
     let (points, folds) = diagram(&sys)?;
+    if let Some(dir) = &a.plot {
+        plot_diagram(dir, "bifurcation", &points, &folds)?;
+    }
     if a.json {
         #[derive(Serialize)]
         struct Out {
@@ -473,6 +491,9 @@ fn eigenvector(s: [[f64; 2]; 2], l: f64) -> [f64; 2] {
 /// `ghn reduced splitting`: CSV rows or a JSON array.
 pub fn splitting_text(a: &SystemArgs) -> Result<String> {
     let rows = splitting(&a.validate()?)?;
+    if let Some(dir) = &a.plot {
+        plot_splitting(dir, &rows)?;
+    }
     if a.json {
         return Ok(serde_json::to_string_pretty(&rows)? + "\n");
     }
@@ -629,6 +650,10 @@ pub fn nullclines_text(a: &NullclineArgs) -> Result<String> {
             )
         })?;
     let curves = nullclines(&sys, a.resolution, range)?;
+    if let Some(dir) = &a.system.plot {
+        let (points, _) = diagram(&sys)?;
+        plot_nullclines(dir, &curves, &points, range)?;
+    }
     if a.system.json {
         return Ok(serde_json::to_string_pretty(&curves)? + "\n");
     }
@@ -641,6 +666,134 @@ pub fn nullclines_text(a: &NullclineArgs) -> Result<String> {
         }
     }
     Ok(out)
+}
+
+/// Fixed points of one n as two point series (stable, unstable) in the (α, ℓ) plane.
+fn point_series(points: &[PointOut]) -> Vec<Series> {
+    let pick = |stable: bool| -> Vec<(f64, f64)> {
+        points
+            .iter()
+            .filter(|p| p.stable == stable)
+            .map(|p| (p.alpha, p.ell))
+            .collect()
+    };
+    vec![
+        Series::new("stable", pick(true), Mark::Points(5), GREEN),
+        Series::new("unstable", pick(false), Mark::Points(5), RED),
+    ]
+}
+
+/// The diagram's projections: α against n and ℓ against n, folds marked.
+pub fn plot_diagram(dir: &Path, name: &str, points: &[AtN], folds: &[FoldOut]) -> Result<()> {
+    let proj = |ell: bool, stable: bool| -> Vec<(f64, f64)> {
+        points
+            .iter()
+            .flat_map(|at| {
+                at.fixed_points
+                    .iter()
+                    .filter(move |p| p.stable == stable)
+                    .map(move |p| (at.n, if ell { p.ell } else { p.alpha }))
+            })
+            .collect()
+    };
+    let fold = |ell: bool| {
+        folds
+            .iter()
+            .map(|f| (f.n, if ell { f.ell } else { f.alpha }))
+            .collect()
+    };
+    let panel = |ell: bool| Panel {
+        title: format!("fixed points: {} against n", if ell { "ℓ" } else { "α" }),
+        x_label: "n".into(),
+        y_label: if ell { "ℓ" } else { "α" }.into(),
+        x_range: None,
+        y_range: Some(if ell { (-1.05, 1.05) } else { (-0.05, 1.05) }),
+        series: vec![
+            Series::new(
+                "stable (saddle of the full dynamics)",
+                proj(ell, true),
+                Mark::Points(2),
+                GREEN,
+            ),
+            Series::new("unstable", proj(ell, false), Mark::Points(2), RED),
+            Series::new("fold", fold(ell), Mark::Points(6), (0, 0, 0)),
+        ],
+    };
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--plot: cannot create {}", dir.display()))?;
+    figure::write(
+        &dir.join(name),
+        &[panel(false), panel(true)],
+        2,
+        (640, 480),
+        None,
+    )
+}
+
+/// One panel per n: both nullclines and the fixed points.
+pub fn plot_nullclines(
+    dir: &Path,
+    curves: &[NullclinesOut],
+    points: &[AtN],
+    alpha: (f64, f64),
+) -> Result<()> {
+    let segs = |v: &[[f64; 4]]| {
+        v.iter()
+            .flat_map(|s| [(s[0], s[1]), (s[2], s[3])])
+            .collect()
+    };
+    let panels: Vec<Panel> = curves
+        .iter()
+        .map(|c| {
+            let mut series = vec![
+                Series::new("dα/dt = 0", segs(&c.memory), Mark::Segments, PURPLE),
+                Series::new("dℓ/dt = 0", segs(&c.label), Mark::Segments, ORANGE),
+            ];
+            if let Some(at) = points.iter().find(|a| a.n == c.n) {
+                series.extend(point_series(&at.fixed_points));
+            }
+            Panel {
+                title: format!("nullclines, n = {}", c.n),
+                x_label: "α".into(),
+                y_label: "ℓ".into(),
+                x_range: Some(alpha),
+                y_range: Some((-1.0, 1.0)),
+                series,
+            }
+        })
+        .collect();
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--plot: cannot create {}", dir.display()))?;
+    figure::write(
+        &dir.join("nullclines"),
+        &panels,
+        panels.len().min(4),
+        (480, 440),
+        None,
+    )
+}
+
+/// The splitting growth rate against n, one series per branch of stable points.
+pub fn plot_splitting(dir: &Path, rows: &[SplitOut]) -> Result<()> {
+    let branch = |upper: bool| -> Vec<(f64, f64)> {
+        rows.iter()
+            .filter(|r| (r.ell >= 0.0) == upper)
+            .map(|r| (r.n, r.eigenvalues[0][0]))
+            .collect()
+    };
+    let panel = Panel {
+        title: "splitting: largest eigenvalue of S at the stable points".into(),
+        x_label: "n".into(),
+        y_label: "growth rate of (δα, δℓ)".into(),
+        series: vec![
+            Series::new("ℓ ≥ 0", branch(true), Mark::Points(3), TAB10[0]),
+            Series::new("ℓ < 0", branch(false), Mark::Points(3), TAB10[1]),
+        ],
+        ..Panel::default()
+    };
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--plot: cannot create {}", dir.display()))?;
+    figure::write(&dir.join("splitting"), &[panel], 1, (720, 480), None)
 }
 
 /// Runs a `ghn reduced` subcommand and prints its table.
