@@ -38,6 +38,8 @@ enum Command {
         #[command(subcommand)]
         command: crate::reduced::ReducedCommand,
     },
+    /// Reproduce a figure of the paper: its protocol, CSV data, PNG and SVG panels.
+    Reproduce(crate::reproduce::ReproduceArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -218,6 +220,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         } => crate::fetch::run(&a).map(|_| 0),
         Command::Bench(a) => crate::bench::run(&a).map(|_| 0),
         Command::Reduced { command } => crate::reduced::run(&command).map(|_| 0),
+        Command::Reproduce(a) => crate::reproduce::run(&a),
     }
 }
 

@@ -58,6 +58,37 @@ pub struct Panel {
     pub y_range: Option<(f64, f64)>,
     /// The series, drawn in order.
     pub series: Vec<Series>,
+    /// Filled rectangles drawn under the series (a heat map).
+    pub cells: Vec<Cell>,
+}
+
+/// A filled rectangle [x₀, x₁] × [y₀, y₁].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cell {
+    /// x extent.
+    pub x: (f64, f64),
+    /// y extent.
+    pub y: (f64, f64),
+    /// Fill colour.
+    pub color: (u8, u8, u8),
+}
+
+/// A sequential map for values in [lo, hi]: pale yellow through orange to dark red
+/// (clipped outside), for quantities with a natural zero such as a dominant α.
+pub fn sequential(v: f64, lo: f64, hi: f64) -> (u8, u8, u8) {
+    let t = ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
+    let stops = [
+        (255.0, 255.0, 204.0),
+        (253.0, 141.0, 60.0),
+        (128.0, 0.0, 38.0),
+    ];
+    let (a, b, u) = if t < 0.5 {
+        (stops[0], stops[1], t * 2.0)
+    } else {
+        (stops[1], stops[2], t * 2.0 - 1.0)
+    };
+    let mix = |p: f64, q: f64| (p + (q - p) * u).round() as u8;
+    (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
 /// Colours for curves, distinguishable in print (matplotlib's tab10).
@@ -95,10 +126,15 @@ fn range(panel: &Panel, x: bool) -> (f64, f64) {
     if let Some(r) = fixed {
         return r;
     }
+    let cells = panel
+        .cells
+        .iter()
+        .flat_map(|c| if x { [c.x.0, c.x.1] } else { [c.y.0, c.y.1] });
     let vals = panel
         .series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| if x { p.0 } else { p.1 }))
+        .chain(cells)
         .filter(|v| v.is_finite());
     let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
@@ -130,6 +166,14 @@ where
         .label_style((FONT, 13))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
+        .map_err(|e| anyhow!("plot: {e}"))?;
+    chart
+        .draw_series(panel.cells.iter().map(|c| {
+            Rectangle::new(
+                [(c.x.0, c.y.0), (c.x.1, c.y.1)],
+                RGBColor(c.color.0, c.color.1, c.color.2).filled(),
+            )
+        }))
         .map_err(|e| anyhow!("plot: {e}"))?;
     let mut legend = false;
     for s in &panel.series {

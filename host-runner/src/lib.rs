@@ -16,4 +16,5 @@ pub mod kernel;
 pub mod npz;
 pub mod plot;
 pub mod reduced;
+pub mod reproduce;
 pub mod train;

@@ -377,7 +377,7 @@ pub fn fixed_points_text(a: &SystemArgs) -> Result<String> {
     let sys = a.validate()?;
     let (points, folds) = diagram(&sys)?;
     if let Some(dir) = &a.plot {
-        plot_diagram(dir, "fixed-points", &points, &folds)?;
+        plot_diagram(dir, "fixed-points", &points, &folds, None)?;
     }
     if a.json {
         return Ok(serde_json::to_string_pretty(&points)? + "\n");
@@ -394,7 +394,7 @@ pub fn bifurcation_text(a: &SystemArgs) -> Result<String> {
     let sys = a.validate()?;
     let (points, folds) = diagram(&sys)?;
     if let Some(dir) = &a.plot {
-        plot_diagram(dir, "bifurcation", &points, &folds)?;
+        plot_diagram(dir, "bifurcation", &points, &folds, None)?;
     }
     if a.json {
         #[derive(Serialize)]
@@ -652,7 +652,7 @@ pub fn nullclines_text(a: &NullclineArgs) -> Result<String> {
     let curves = nullclines(&sys, a.resolution, range)?;
     if let Some(dir) = &a.system.plot {
         let (points, _) = diagram(&sys)?;
-        plot_nullclines(dir, &curves, &points, range)?;
+        plot_nullclines(dir, "nullclines", &curves, &points, range, None)?;
     }
     if a.system.json {
         return Ok(serde_json::to_string_pretty(&curves)? + "\n");
@@ -684,7 +684,13 @@ fn point_series(points: &[PointOut]) -> Vec<Series> {
 }
 
 /// The diagram's projections: α against n and ℓ against n, folds marked.
-pub fn plot_diagram(dir: &Path, name: &str, points: &[AtN], folds: &[FoldOut]) -> Result<()> {
+pub fn plot_diagram(
+    dir: &Path,
+    name: &str,
+    points: &[AtN],
+    folds: &[FoldOut],
+    note: Option<&str>,
+) -> Result<()> {
     let proj = |ell: bool, stable: bool| -> Vec<(f64, f64)> {
         points
             .iter()
@@ -718,6 +724,7 @@ pub fn plot_diagram(dir: &Path, name: &str, points: &[AtN], folds: &[FoldOut]) -
             Series::new("unstable", proj(ell, false), Mark::Points(2), RED),
             Series::new("fold", fold(ell), Mark::Points(6), (0, 0, 0)),
         ],
+        ..Panel::default()
     };
     std::fs::create_dir_all(dir)
         .with_context(|| format!("--plot: cannot create {}", dir.display()))?;
@@ -726,50 +733,56 @@ pub fn plot_diagram(dir: &Path, name: &str, points: &[AtN], folds: &[FoldOut]) -
         &[panel(false), panel(true)],
         2,
         (640, 480),
-        None,
+        note,
     )
 }
 
-/// One panel per n: both nullclines and the fixed points.
-pub fn plot_nullclines(
-    dir: &Path,
-    curves: &[NullclinesOut],
-    points: &[AtN],
-    alpha: (f64, f64),
-) -> Result<()> {
+/// A panel with both nullclines at one n and, when given, its fixed points.
+pub fn nullcline_panel(c: &NullclinesOut, points: Option<&AtN>, alpha: (f64, f64)) -> Panel {
     let segs = |v: &[[f64; 4]]| {
         v.iter()
             .flat_map(|s| [(s[0], s[1]), (s[2], s[3])])
             .collect()
     };
+    let mut series = vec![
+        Series::new("dα/dt = 0", segs(&c.memory), Mark::Segments, PURPLE),
+        Series::new("dℓ/dt = 0", segs(&c.label), Mark::Segments, ORANGE),
+    ];
+    if let Some(at) = points {
+        series.extend(point_series(&at.fixed_points));
+    }
+    Panel {
+        title: format!("nullclines, n = {}", c.n),
+        x_label: "α".into(),
+        y_label: "ℓ".into(),
+        x_range: Some(alpha),
+        y_range: Some((-1.0, 1.0)),
+        series,
+        ..Panel::default()
+    }
+}
+
+/// One panel per n: both nullclines and the fixed points, as `dir/stem.png` and `.svg`.
+pub fn plot_nullclines(
+    dir: &Path,
+    stem: &str,
+    curves: &[NullclinesOut],
+    points: &[AtN],
+    alpha: (f64, f64),
+    note: Option<&str>,
+) -> Result<()> {
     let panels: Vec<Panel> = curves
         .iter()
-        .map(|c| {
-            let mut series = vec![
-                Series::new("dα/dt = 0", segs(&c.memory), Mark::Segments, PURPLE),
-                Series::new("dℓ/dt = 0", segs(&c.label), Mark::Segments, ORANGE),
-            ];
-            if let Some(at) = points.iter().find(|a| a.n == c.n) {
-                series.extend(point_series(&at.fixed_points));
-            }
-            Panel {
-                title: format!("nullclines, n = {}", c.n),
-                x_label: "α".into(),
-                y_label: "ℓ".into(),
-                x_range: Some(alpha),
-                y_range: Some((-1.0, 1.0)),
-                series,
-            }
-        })
+        .map(|c| nullcline_panel(c, points.iter().find(|a| a.n == c.n), alpha))
         .collect();
     std::fs::create_dir_all(dir)
         .with_context(|| format!("--plot: cannot create {}", dir.display()))?;
     figure::write(
-        &dir.join("nullclines"),
+        &dir.join(stem),
         &panels,
         panels.len().min(4),
         (480, 440),
-        None,
+        note,
     )
 }
 

@@ -34,7 +34,8 @@ pub struct NetState<F> {
 }
 
 impl<F: HostFloat> NetState<F> {
-    fn view(&mut self) -> State<'_, F> {
+    /// The state as ghn-core's mutable view.
+    pub fn view(&mut self) -> State<'_, F> {
         State {
             memories: &mut self.m,
             labels: &mut self.l,
@@ -44,29 +45,71 @@ impl<F: HostFloat> NetState<F> {
     }
 }
 
+/// M and L iid N(mean, std), labels drawn first like the reference, from the seed's
+/// initialisation stream (the `--init gaussian` state of a run with this seed).
+pub fn gaussian_state<F: HostFloat>(
+    k: usize,
+    d: usize,
+    c: usize,
+    mean: f64,
+    std: f64,
+    seed: u64,
+) -> Result<NetState<F>> {
+    let mut rng = seeded_rng(seed, STREAM_INIT);
+    let dist = Normal::new(mean, std).context("--init gaussian: invalid normal distribution")?;
+    let l = (0..k * c)
+        .map(|_| F::from_f64(dist.sample(&mut rng)))
+        .collect();
+    let m = (0..k * d)
+        .map(|_| F::from_f64(dist.sample(&mut rng)))
+        .collect();
+    Ok(NetState {
+        m,
+        l,
+        vm: vec![F::ZERO; k * d],
+        vl: vec![F::ZERO; k * c],
+    })
+}
+
+/// Two memories around (α, ℓ) on samples A (class `da`) and B (class `db`), the
+/// symmetric perturbation of PROTOCOLS.md §3 (Fig 6b): M₀ = (α+δ)A + (1−|α+δ|)B,
+/// M₁ = (α−δ)A + (1−|α−δ|)B; L = −1 except L₀[d_A] = ℓ+δ, L₀[d_B] = −(ℓ−δ),
+/// L₁[d_A] = ℓ−δ, L₁[d_B] = −(ℓ+δ).
+#[allow(clippy::too_many_arguments)]
+pub fn pair_state<F: HostFloat>(
+    a: &[f64],
+    b: &[f64],
+    da: usize,
+    db: usize,
+    c: usize,
+    alpha: f64,
+    ell: f64,
+    delta: f64,
+) -> NetState<F> {
+    let d = a.len();
+    let mut m = Vec::with_capacity(2 * d);
+    let mut l = vec![-1.0f64; 2 * c];
+    for (mu, s) in [1.0, -1.0].into_iter().enumerate() {
+        let w = alpha + s * delta;
+        let v = 1.0 - w.abs();
+        m.extend(a.iter().zip(b).map(|(&x, &y)| w * x + v * y));
+        l[mu * c + da] = ell + s * delta;
+        l[mu * c + db] = -(ell - s * delta);
+    }
+    NetState {
+        m: m.into_iter().map(F::from_f64).collect(),
+        l: l.into_iter().map(F::from_f64).collect(),
+        vm: vec![F::ZERO; 2 * d],
+        vl: vec![F::ZERO; 2 * c],
+    }
+}
+
 /// The initial state for `cfg` on `data` (K memories).
 pub fn initial_state<F: HostFloat>(cfg: &TrainConfig, data: &Dataset) -> Result<NetState<F>> {
     let (k, d, c) = (cfg.memories, data.d, data.c);
     let zeros = |n| vec![F::ZERO; n];
     match &cfg.init {
-        InitSpec::Gaussian { mean, std } => {
-            let mut rng = seeded_rng(cfg.seed, STREAM_INIT);
-            let dist =
-                Normal::new(*mean, *std).context("--init gaussian: invalid normal distribution")?;
-            // Labels first, then memories: the reference's order of draws.
-            let l = (0..k * c)
-                .map(|_| F::from_f64(dist.sample(&mut rng)))
-                .collect();
-            let m = (0..k * d)
-                .map(|_| F::from_f64(dist.sample(&mut rng)))
-                .collect();
-            Ok(NetState {
-                m,
-                l,
-                vm: zeros(k * d),
-                vl: zeros(k * c),
-            })
-        }
+        InitSpec::Gaussian { mean, std } => gaussian_state(k, d, c, *mean, *std, cfg.seed),
         InitSpec::NearClass { digit } => {
             let digit = *digit;
             let rows: Vec<usize> = (0..data.len())
@@ -120,22 +163,16 @@ pub fn initial_state<F: HostFloat>(cfg: &TrainConfig, data: &Dataset) -> Result<
                 );
             }
             let (da, db) = (data.labels[0] as usize, data.labels[1] as usize);
-            let (a, b) = (&data.x[..d], &data.x[d..2 * d]);
-            let mut m = Vec::with_capacity(2 * d);
-            let mut l = vec![-1.0f64; 2 * c];
-            for (mu, s) in [1.0, -1.0].into_iter().enumerate() {
-                let w = alpha + s * delta;
-                let v = 1.0 - w.abs();
-                m.extend(a.iter().zip(b).map(|(&x, &y)| w * x + v * y));
-                l[mu * c + da] = ell + s * delta;
-                l[mu * c + db] = -(ell - s * delta);
-            }
-            Ok(NetState {
-                m: m.into_iter().map(F::from_f64).collect(),
-                l: l.into_iter().map(F::from_f64).collect(),
-                vm: zeros(k * d),
-                vl: zeros(k * c),
-            })
+            Ok(pair_state(
+                &data.x[..d],
+                &data.x[d..2 * d],
+                da,
+                db,
+                c,
+                *alpha,
+                *ell,
+                *delta,
+            ))
         }
         InitSpec::State { path } => load_state(path, k, d, c),
     }
