@@ -267,13 +267,20 @@ impl<F: Real> Reduced<F> {
         let xa = (alpha * g.aa + beta * g.ab).max(F::ZERO) / self.t_eff;
         let xb = (alpha * g.ab + beta * g.bb).max(F::ZERO) / self.t_eff;
         let [zn, zn1, _] = self.zero_below;
+        // x^n = x^(n−1)·x: one `pow` per overlap instead of two (`pow` is most of the
+        // diagram's time), zero below the same threshold as before.
+        let (an1, bn1) = (
+            pow_or_zero(xa, n - F::ONE, zn1),
+            pow_or_zero(xb, n - F::ONE, zn1),
+        );
+        let times = |p: F, x: F| if x < zn { F::ZERO } else { p * x };
         Powers {
             xa,
             xb,
-            an: pow_or_zero(xa, n, zn),
-            bn: pow_or_zero(xb, n, zn),
-            an1: pow_or_zero(xa, n - F::ONE, zn1),
-            bn1: pow_or_zero(xb, n - F::ONE, zn1),
+            an: times(an1, xa),
+            bn: times(bn1, xb),
+            an1,
+            bn1,
         }
     }
 
@@ -385,7 +392,32 @@ impl<F: Real> Reduced<F> {
 
     /// Newton with finite-difference step `h` (smaller than the nullclines' width: at low
     /// n the memory residual turns over within ~1e-6 in ℓ near the middle point).
-    fn newton_h(&self, mut alpha: F, mut ell: F, opts: &SearchOptions, h: F) -> Option<(F, F)> {
+    fn newton_h(&self, alpha: F, ell: F, opts: &SearchOptions, h: F) -> Option<(F, F)> {
+        let one = F::ONE;
+        self.newton_in(alpha, ell, opts, h, [-one, one, -one, one])
+    }
+
+    /// Newton that gives up as soon as it leaves the box [α₀, α₁] × [ℓ₀, ℓ₁] (`bounds`,
+    /// clipped to the open unit square): a search inside one cell need not chase a
+    /// root that belongs to another (most cells the scan flags hold two nearly parallel
+    /// nullclines and no root, and an unbounded Newton wanders there for all its
+    /// iterations).
+    fn newton_in(
+        &self,
+        mut alpha: F,
+        mut ell: F,
+        opts: &SearchOptions,
+        h: F,
+        bounds: [F; 4],
+    ) -> Option<(F, F)> {
+        let inside = |a: F, l: F| {
+            a.abs() < F::ONE
+                && l.abs() < F::ONE
+                && a >= bounds[0]
+                && a <= bounds[1]
+                && l >= bounds[2]
+                && l <= bounds[3]
+        };
         let tol = F::from_f64(opts.tolerance);
         let tiny = F::from_f64(1e-15);
         for _ in 0..opts.max_iterations {
@@ -409,7 +441,7 @@ impl<F: Real> Reduced<F> {
             };
             alpha -= damp * da;
             ell -= damp * dl;
-            if !(alpha.abs() < F::ONE && ell.abs() < F::ONE) {
+            if !inside(alpha, ell) {
                 return None;
             }
             if step < tol {
@@ -541,7 +573,10 @@ impl<F: Real> Reduced<F> {
             // Corner signs can miss a crossing inside a sub-cell; Newton from the centre
             // catches the smooth cases.
             let (am, lm) = ((cell[0] + cell[1]) / F::TWO, (cell[2] + cell[3]) / F::TWO);
-            if let Some((a, l)) = self.newton(am, lm, opts) {
+            // Within two cell widths: a root further away is another cell's.
+            let (wa, wl) = (F::TWO * (cell[1] - cell[0]), F::TWO * (cell[3] - cell[2]));
+            let near = [cell[0] - wa, cell[1] + wa, cell[2] - wl, cell[3] + wl];
+            if let Some((a, l)) = self.newton_in(am, lm, opts, self.fd_step(), near) {
                 self.accept(a, l, opts, out);
             }
         }
@@ -912,20 +947,24 @@ impl<F: Real> Continuation<F> {
     /// Whether two points exist near the pair (p, q) at `n`; returns the pair found.
     fn pair_at(&self, n: F, p: (F, F), q: (F, F)) -> Result<Option<PointPair<F>>, ParamError> {
         let sys = self.at(n)?;
-        let pad =
-            ((p.0 - q.0).abs().max((p.1 - q.1).abs()) * F::from_f64(2.0)).max(F::from_f64(0.02));
-        let lim = F::ONE - F::from_f64(1e-9);
-        let bounds = [
-            (p.0.min(q.0) - pad).max(-lim),
-            (p.0.max(q.0) + pad).min(lim),
-            (p.1.min(q.1) - pad).max(-lim),
-            (p.1.max(q.1) + pad).min(lim),
-        ];
-        let found = sys.fixed_points_in(bounds, 24, &self.options, &[p, q], false);
-        Ok(if found.len() >= 2 {
-            Self::closest_pair(&found)
-        } else {
-            None
+        // The pair exists at n when Newton from both of its members (from the
+        // neighbouring n) converges to two distinct points with the rescaling active.
+        // No scan: near the fold the nullclines are nearly tangent over many cells, and
+        // scanning them on every bisection step cost as much as the rest of the diagram.
+        let md = F::from_f64(
+            self.options
+                .merge_distance
+                .max(10.0 * self.options.tolerance),
+        );
+        let found = |s: (F, F)| {
+            sys.newton(s.0, s.1, &self.options)
+                .filter(|&(a, l)| sys.rescaling_active(a, l))
+        };
+        Ok(match (found(p), found(q)) {
+            (Some(u), Some(v)) if (u.0 - v.0).abs() >= md || (u.1 - v.1).abs() >= md => {
+                Some((u, v))
+            }
+            _ => None,
         })
     }
 
