@@ -239,35 +239,38 @@ where
     Ok(())
 }
 
-/// Draws `panels` in a grid of `cols` columns (each panel `panel_size` pixels) and writes
-/// `stem.png` and `stem.svg` atomically. `note` is printed in red above the panels (a
-/// quick run says so on its figures).
-pub fn write(
-    stem: &Path,
-    panels: &[Panel],
+/// Something that draws itself on any plotters backend (both the SVG and the bitmap).
+trait Drawing {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+struct Grid<'a> {
+    panels: &'a [Panel],
     cols: usize,
-    panel_size: (u32, u32),
-    note: Option<&str>,
-) -> Result<()> {
+    note: Option<&'a str>,
+}
+
+impl Drawing for Grid<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_all(root, self.panels, self.cols, self.note)
+    }
+}
+
+/// Renders `d` at `size` and writes `stem.png` and `stem.svg` atomically.
+fn render(stem: &Path, size: (u32, u32), d: &impl Drawing) -> Result<()> {
     font()?;
-    let cols = cols.clamp(1, panels.len().max(1));
-    let rows = panels.len().div_ceil(cols).max(1);
-    let extra = if note.is_some() { 28 } else { 0 };
-    let (w, h) = (
-        panel_size.0 * cols as u32,
-        panel_size.1 * rows as u32 + extra,
-    );
+    let (w, h) = size;
     let mut svg = String::new();
-    draw_all(
-        SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area(),
-        panels,
-        cols,
-        note,
-    )?;
+    d.draw(SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area())?;
     let mut rgb = vec![255u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        draw_all(root.clone(), panels, cols, note)?;
+        d.draw(root.clone())?;
         root.present().map_err(|e| anyhow!("plot: {e}"))?;
     }
     let mut png_bytes = Vec::new();
@@ -280,4 +283,107 @@ pub fn write(
     crate::npz::write_atomic(&stem.with_extension("png"), &png_bytes)?;
     crate::npz::write_atomic(&stem.with_extension("svg"), svg.as_bytes())?;
     Ok(())
+}
+
+/// Draws `panels` in a grid of `cols` columns (each panel `panel_size` pixels) and writes
+/// `stem.png` and `stem.svg` atomically. `note` is printed in red above the panels (a
+/// quick run says so on its figures).
+pub fn write(
+    stem: &Path,
+    panels: &[Panel],
+    cols: usize,
+    panel_size: (u32, u32),
+    note: Option<&str>,
+) -> Result<()> {
+    let cols = cols.clamp(1, panels.len().max(1));
+    let rows = panels.len().div_ceil(cols).max(1);
+    let extra = if note.is_some() { 28 } else { 0 };
+    let size = (
+        panel_size.0 * cols as u32,
+        panel_size.1 * rows as u32 + extra,
+    );
+    render(stem, size, &Grid { panels, cols, note })
+}
+
+/// One series of a 3-D scatter: name, points (x, y, z), colour.
+pub type Series3 = (String, Vec<(f64, f64, f64)>, (u8, u8, u8));
+
+/// A 3-D scatter: points (x, y, z) per series.
+#[derive(Clone, Debug, Default)]
+pub struct Scatter3 {
+    /// Title.
+    pub title: String,
+    /// Axis labels x, y, z.
+    pub labels: [String; 3],
+    /// (name, points, colour) per series.
+    pub series: Vec<Series3>,
+    /// Axis ranges x, y, z.
+    pub ranges: [(f64, f64); 3],
+    /// Printed in red above the chart.
+    pub note: Option<String>,
+}
+
+impl Drawing for Scatter3 {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(|e| anyhow!("plot: {e}"))?;
+        let body = match &self.note {
+            Some(text) => {
+                let (top, rest) = root.split_vertically(28);
+                top.draw_text(text, &(FONT, 16).into_font().color(&RED), (10, 6))
+                    .map_err(|e| anyhow!("plot: {e}"))?;
+                rest
+            }
+            None => root,
+        };
+        let [x, y, z] = self.ranges;
+        let mut chart = ChartBuilder::on(&body)
+            .caption(&self.title, (FONT, 18))
+            .margin(16)
+            .build_cartesian_3d(x.0..x.1, y.0..y.1, z.0..z.1)
+            .map_err(|e| anyhow!("plot: {e}"))?;
+        chart.with_projection(|mut pb| {
+            pb.yaw = 0.6;
+            pb.pitch = 0.35;
+            pb.scale = 0.85;
+            pb.into_matrix()
+        });
+        chart
+            .configure_axes()
+            .label_style((FONT, 12))
+            .light_grid_style(BLACK.mix(0.1))
+            .max_light_lines(4)
+            .draw()
+            .map_err(|e| anyhow!("plot: {e}"))?;
+        for (name, pts, c) in &self.series {
+            let col = RGBColor(c.0, c.1, c.2);
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 2, col.filled())))
+                .map_err(|e| anyhow!("plot: {e}"))?
+                .label(name.as_str())
+                .legend(move |(x, y)| Circle::new((x + 8, y), 4, col.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 12))
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| anyhow!("plot: {e}"))?;
+        // The axes' names, which plotters' 3-D mesh does not draw.
+        let names = format!(
+            "x: {}   y: {}   z: {}",
+            self.labels[0], self.labels[1], self.labels[2]
+        );
+        body.draw_text(&names, &(FONT, 14).into_font().color(&BLACK), (16, 36))
+            .map_err(|e| anyhow!("plot: {e}"))?;
+        Ok(())
+    }
+}
+
+/// Writes a 3-D scatter as `stem.png` and `stem.svg`.
+pub fn write_3d(stem: &Path, fig: &Scatter3, size: (u32, u32)) -> Result<()> {
+    render(stem, size, fig)
 }

@@ -395,6 +395,7 @@ pub fn bifurcation_text(a: &SystemArgs) -> Result<String> {
     let (points, folds) = diagram(&sys)?;
     if let Some(dir) = &a.plot {
         plot_diagram(dir, "bifurcation", &points, &folds, None)?;
+        plot_diagram_3d(dir, "bifurcation-3d", &points, &folds, None)?;
     }
     if a.json {
         #[derive(Serialize)]
@@ -735,6 +736,50 @@ pub fn plot_diagram(
         (640, 480),
         note,
     )
+}
+
+/// The diagram in 3-D, (α, ℓ) against n, as the paper's Fig 6c.
+pub fn plot_diagram_3d(
+    dir: &Path,
+    stem: &str,
+    points: &[AtN],
+    folds: &[FoldOut],
+    note: Option<&str>,
+) -> Result<()> {
+    let pick = |stable: bool| -> Vec<(f64, f64, f64)> {
+        points
+            .iter()
+            .flat_map(|at| {
+                at.fixed_points
+                    .iter()
+                    .filter(move |p| p.stable == stable)
+                    .map(move |p| (p.alpha, p.ell, at.n))
+            })
+            .collect()
+    };
+    let (n0, n1) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.n), b.max(p.n))
+        });
+    let fig = figure::Scatter3 {
+        title: "fixed points of the reduced system".into(),
+        labels: ["α".into(), "ℓ".into(), "n".into()],
+        series: vec![
+            ("stable".into(), pick(true), GREEN),
+            ("unstable".into(), pick(false), RED),
+            (
+                "fold".into(),
+                folds.iter().map(|f| (f.alpha, f.ell, f.n)).collect(),
+                (0, 0, 0),
+            ),
+        ],
+        ranges: [(-0.1, 1.0), (-1.0, 1.0), (n0.min(n1), n1.max(n0 + 1.0))],
+        note: note.map(str::to_string),
+    };
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--plot: cannot create {}", dir.display()))?;
+    figure::write_3d(&dir.join(stem), &fig, (820, 700))
 }
 
 /// A panel with both nullclines at one n and, when given, its fixed points.

@@ -260,6 +260,7 @@ fn fig6(out: &Path, quick: bool, note: Option<&str>, set: &Dataset) -> Result<se
     }
     write_csv(out, "fig6c_folds.csv", &csv)?;
     reduced::plot_diagram(out, "fig6c_diagram", &points, &folds, note)?;
+    reduced::plot_diagram_3d(out, "fig6c_diagram_3d", &points, &folds, note)?;
 
     // 6b: two-memory runs at n = 20 from three symmetric perturbations.
     let n = 20.0;
@@ -352,6 +353,116 @@ fn fig6(out: &Path, quick: bool, note: Option<&str>, set: &Dataset) -> Result<se
         (640, 520),
         note,
     )?;
+
+    // 6b, right: the full two-memory cost around the saddles (PROTOCOLS.md §6 "Cost
+    // landscape"), over α and δα, with ℓ on the label nullcline and δℓ = k·δα, k fitted on
+    // the split of the (0.01, −0.04) run (epochs 405–768).
+    let at20: Vec<_> = panel_points
+        .iter()
+        .find(|at| at.n == n)
+        .map(|at| at.fixed_points.clone())
+        .unwrap_or_default();
+    let stable_alphas: Vec<f64> = at20.iter().filter(|p| p.stable).map(|p| p.alpha).collect();
+    let (amin, amax) = at20
+        .iter()
+        .map(|p| p.alpha)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    let (sxy, sxx) = runs[2]
+        .iter()
+        .filter(|r| (405.0..=768.0).contains(&r[0]))
+        .fold((0.0, 0.0), |(xy, xx), r| {
+            (xy + r[2] * r[4], xx + r[2] * r[2])
+        });
+    let k_fit = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    let red = ghn_core::reduced::Reduced::new(g, n, 700.0, 2, Branch::Plus)
+        .map_err(|e| anyhow::anyhow!("reduced system: {e:?}"))?;
+    // dℓ/dt = 0 at α: a sign change of ∇_ℓ in ℓ ∈ (−1, 1), by bisection.
+    let label_nullcline = |alpha: f64| -> Option<f64> {
+        let f = |l: f64| red.gradients(alpha, l).ell;
+        let (mut lo, mut hi) = (-0.999, 0.999);
+        let flo = f(lo);
+        let fhi = f(hi);
+        if flo == 0.0 || fhi == 0.0 || (flo > 0.0) == (fhi > 0.0) {
+            return None;
+        }
+        for _ in 0..60 {
+            let mid = (lo + hi) / 2.0;
+            if (f(mid) > 0.0) == (flo > 0.0) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Some((lo + hi) / 2.0)
+    };
+    let (na, nd) = if quick { (40, 30) } else { (120, 90) };
+    let (a0, a1) = (amin - 0.07, amax + 0.07);
+    let dims = Dims::new(2, 2, D, C);
+    let mut buf = vec![0.0; dims.scratch_len()];
+    let mut scratch =
+        Scratch::from_buffer(&mut buf, dims).map_err(|e| anyhow::anyhow!("shape: {e:?}"))?;
+    let mut surface = Vec::new();
+    let mut csv = String::from("alpha,dalpha,ell,dell,cost\n");
+    for i in 0..na {
+        let alpha = a0 + (a1 - a0) * i as f64 / (na - 1) as f64;
+        let Some(ell) = label_nullcline(alpha) else {
+            continue;
+        };
+        for j in 0..nd {
+            let dalpha = -0.03 + 0.06 * j as f64 / (nd - 1) as f64;
+            let dell = k_fit * dalpha;
+            let mut m = Vec::with_capacity(2 * D);
+            let mut l = vec![-1.0; 2 * C];
+            for (mu, sg) in [1.0, -1.0].into_iter().enumerate() {
+                let w = alpha + sg * dalpha;
+                m.extend(a.iter().zip(b).map(|(x, y)| w * x + (1.0 - w) * y));
+                l[mu * C + da] = ell + sg * dell;
+                l[mu * C + db] = -(ell + sg * dell);
+            }
+            ghn_core::forward(&PlainKernel, &p, &x, &m, &l, &mut scratch)
+                .map_err(|e| anyhow::anyhow!("shape: {e:?}"))?;
+            let cost = ghn_core::cost(scratch.outputs(), &y, p.m());
+            let _ = writeln!(csv, "{alpha},{dalpha},{ell},{dell},{cost}");
+            surface.push((alpha, dalpha, cost));
+        }
+    }
+    write_csv(out, "fig6b_cost.csv", &csv)?;
+    let (lo, hi) = surface
+        .iter()
+        .map(|v| v.2.max(1e-300).log10())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    let (ha, hd) = (
+        (a1 - a0) / (na - 1) as f64 / 2.0,
+        0.06 / (nd - 1) as f64 / 2.0,
+    );
+    let cost_panel = Panel {
+        title: format!(
+            "log10 cost, n = 20 (ℓ on its nullcline, δℓ = {k_fit:.2}·δα; green: saddles)"
+        ),
+        x_label: "α".into(),
+        y_label: "δα".into(),
+        x_range: Some((a0 - ha, a1 + ha)),
+        y_range: Some((-0.03 - hd, 0.03 + hd)),
+        cells: surface
+            .iter()
+            .map(|&(al, dal, c)| Cell {
+                x: (al - ha, al + ha),
+                y: (dal - hd, dal + hd),
+                color: figure::sequential(c.max(1e-300).log10(), lo, hi),
+            })
+            .collect(),
+        series: vec![Series::new(
+            "",
+            stable_alphas.iter().map(|&a| (a, 0.0)).collect(),
+            Mark::Points(5),
+            (44, 160, 44),
+        )],
+    };
+    figure::write(&out.join("fig6b_cost"), &[cost_panel], 1, (720, 520), note)?;
 
     Ok(json!({
         "pair": {"rows": [ra, rb], "classes": [da, db], "gram": {"aa": g.aa, "ab": g.ab, "bb": g.bb}},

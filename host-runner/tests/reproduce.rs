@@ -43,7 +43,16 @@ fn fig6_quick_folds_and_splits_at_the_saddles() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_figures(&out, &["fig6a_nullclines", "fig6b_runs", "fig6c_diagram"]);
+    assert_figures(
+        &out,
+        &[
+            "fig6a_nullclines",
+            "fig6b_runs",
+            "fig6b_cost",
+            "fig6c_diagram",
+            "fig6c_diagram_3d",
+        ],
+    );
     let m = manifest(&out);
     assert_eq!(m["quick"], true);
 
@@ -90,6 +99,37 @@ fn fig6_quick_folds_and_splits_at_the_saddles() {
     }
     // The trajectory table: 3 runs × 1001 frames.
     assert_eq!(csv(&out.join("fig6b_runs.csv")).len(), 3 * 1001);
+
+    // The cost surface: at each saddle, splitting (δα ≠ 0) lowers the full two-memory
+    // cost — a saddle, not a minimum, of the cost.
+    let cost: Vec<[f64; 5]> = csv(&out.join("fig6b_cost.csv"))
+        .iter()
+        .map(|r| std::array::from_fn(|i| r[i].parse().unwrap()))
+        .collect();
+    for &(fa, _) in &stable {
+        let alpha = cost
+            .iter()
+            .map(|r| r[0])
+            .min_by(|x, y| (x - fa).abs().total_cmp(&(y - fa).abs()))
+            .unwrap();
+        let column: Vec<&[f64; 5]> = cost.iter().filter(|r| r[0] == alpha).collect();
+        let centre = column
+            .iter()
+            .min_by(|x, y| x[1].abs().total_cmp(&y[1].abs()))
+            .unwrap()[4];
+        let edges: Vec<f64> = column
+            .iter()
+            .filter(|r| (r[1].abs() - 0.03).abs() < 1e-9)
+            .map(|r| r[4])
+            .collect();
+        assert_eq!(edges.len(), 2, "δα = ±0.03 at α = {alpha}");
+        for e in edges {
+            assert!(
+                e < centre,
+                "α = {alpha}: cost {e} at |δα| = 0.03, {centre} at 0"
+            );
+        }
+    }
 }
 
 #[test]
