@@ -326,3 +326,77 @@ fn linearised_splitting_matches_a_full_two_memory_run() {
         );
     }
 }
+
+/// PROTOCOLS.md §8 item 2, with real training: one memory (K = 1) on rows 21 and 81 at the
+/// effective temperature 700/2^(1/n), η = 0.005, 5000 epochs, from a pure digit
+/// (M = B with ℓ = −1, or M = A with ℓ = +1; L = −1 elsewhere, L[d_B] = −ℓ), lands on
+/// the reduced system's outer stable fixed points within 0.01 in α and ℓ.
+#[test]
+fn full_one_memory_runs_land_on_the_outer_fixed_points() {
+    let (x200, y200) = ghn_tests::paper200::load();
+    let (d, c) = (ghn_tests::paper200::D, ghn_tests::paper200::C);
+    let (ra, rb) = (21, 81);
+    let (da, db) = (1, 4);
+    let x: Vec<f64> = [ra, rb]
+        .iter()
+        .flat_map(|&r| x200[r * d..(r + 1) * d].to_vec())
+        .collect();
+    let y: Vec<f64> = [ra, rb]
+        .iter()
+        .flat_map(|&r| y200[r * c..(r + 1) * c].to_vec())
+        .collect();
+    let (a, b) = (&x[..d], &x[d..]);
+    let g = Gram::of(a, b);
+    let det = g.aa * g.bb - g.ab * g.ab;
+    let dims = Dims::new(2, 1, d, c);
+    let mut buf = vec![0.0; dims.scratch_len()];
+    for n in [6.0, 20.0, 30.0, 40.0] {
+        let t_eff = 700.0 / 2f64.powf(1.0 / n);
+        let stable: Vec<_> = Reduced::new(g, n, 700.0, 2, Branch::Plus)
+            .unwrap()
+            .fixed_points(&SearchOptions::default(), &[])
+            .into_iter()
+            .filter(|p| p.stable && !p.saturated)
+            .collect();
+        let params = ParamsBuilder::new()
+            .n(n)
+            .temperature(t_eff)
+            .rate(0.005)
+            .build(d)
+            .unwrap();
+        for (alpha0, ell0) in [(0.0, -1.0), (1.0, 1.0)] {
+            let mut m: Vec<f64> = a
+                .iter()
+                .zip(b)
+                .map(|(p, q)| alpha0 * p + (1.0 - alpha0) * q)
+                .collect();
+            let mut l = vec![-1.0; c];
+            l[da] = ell0;
+            l[db] = -ell0;
+            let (mut vm, mut vl) = (vec![0.0; d], vec![0.0; c]);
+            let mut scratch = Scratch::from_buffer(&mut buf, dims).unwrap();
+            for _ in 0..5000 {
+                let mut st = State {
+                    memories: &mut m,
+                    labels: &mut l,
+                    memory_velocity: &mut vm,
+                    label_velocity: &mut vl,
+                };
+                train_step(&PlainKernel, &params, &x, &y, &mut st, &mut scratch, None).unwrap();
+            }
+            let (ma, mb): (f64, f64) = (
+                m.iter().zip(a).map(|(p, q)| p * q).sum(),
+                m.iter().zip(b).map(|(p, q)| p * q).sum(),
+            );
+            let alpha = (g.bb * ma - g.ab * mb) / det;
+            let ell = l[da];
+            println!("n = {n}, start α = {alpha0}: landed at ({alpha:.4}, {ell:.4})");
+            assert!(
+                stable
+                    .iter()
+                    .any(|p| (p.alpha - alpha).abs() < 0.01 && (p.ell - ell).abs() < 0.01),
+                "n = {n} from α = {alpha0}: ({alpha}, {ell}) is not a stable point of {stable:?}"
+            );
+        }
+    }
+}
