@@ -40,6 +40,9 @@ enum Command {
     },
     /// Reproduce a figure of the paper: its protocol, CSV data, PNG and SVG panels.
     Reproduce(crate::reproduce::ReproduceArgs),
+    /// Analyse saved memories: α decomposition, max |α|, reconstruction counts, ᾱ per
+    /// class, identities, populations, recognised samples (PROTOCOLS.md §5).
+    Analyze(crate::analyze::AnalyzeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -221,6 +224,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Bench(a) => crate::bench::run(&a).map(|_| 0),
         Command::Reduced { command } => crate::reduced::run(&command).map(|_| 0),
         Command::Reproduce(a) => crate::reproduce::run(&a),
+        Command::Analyze(a) => crate::analyze::run(&a),
     }
 }
 

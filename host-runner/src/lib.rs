@@ -5,6 +5,7 @@
 //! All model math is ghn-core's; this crate adds I/O, a kernel and orchestration.
 #![deny(missing_docs)]
 
+pub mod analyze;
 pub mod bench;
 pub mod cli;
 pub mod config;
