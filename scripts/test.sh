@@ -22,6 +22,21 @@ if ! command -v qemu-system-arm >/dev/null 2>&1; then
     fi
 fi
 
+# The sweep test starts a real single-node SLURM cluster (slurmctld, slurmd, munged).
+if ! command -v slurmctld >/dev/null 2>&1 || ! command -v slurmd >/dev/null 2>&1 \
+    || ! command -v munged >/dev/null 2>&1 || ! command -v sbatch >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends slurmctld slurmd slurm-client munge) >/dev/null || {
+            echo "error: 'apt-get install -y --no-install-recommends slurmctld slurmd slurm-client munge' failed" >&2
+            exit 1
+        }
+    else
+        echo "error: SLURM is missing: apt-get install -y --no-install-recommends slurmctld slurmd slurm-client munge" >&2
+        exit 1
+    fi
+fi
+
 # The end-to-end tests compare with an independent NumPy implementation and open the
 # outputs with NumPy.
 if ! python3 -c 'import numpy' 2>/dev/null; then

@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use ghn_core::ParamsBuilder;
 use ndarray::{Array2, ArrayView2};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -49,7 +49,7 @@ pub struct AnalyzeArgs {
 }
 
 /// One memory's analysis.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct MemoryAnalysis {
     /// max_i |α_i|.
     pub max_alpha: f64,
@@ -62,7 +62,7 @@ pub struct MemoryAnalysis {
 }
 
 /// The summary of one set of memories.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Summary {
     /// Mean over memories of max |α|.
     pub mean_max_alpha: f64,
@@ -80,7 +80,7 @@ pub struct Summary {
 }
 
 /// The analysis of one state.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct StateAnalysis {
     /// Per memory.
     pub memories: Vec<MemoryAnalysis>,
@@ -194,6 +194,24 @@ pub fn analyse(
     )
 }
 
+/// [`analyse`] plus the training samples recognised per class with the run's parameters:
+/// the whole analysis of one state of K memories.
+pub fn analyse_state(
+    m: &[f64],
+    l: &[f64],
+    k: usize,
+    data: &Dataset,
+    params: &ghn_core::Params<f64>,
+    pinv: &PseudoInverse,
+    threshold: f64,
+) -> Result<(StateAnalysis, Array2<f64>)> {
+    let mv = ArrayView2::from_shape((k, data.d), m)?;
+    let lv = ArrayView2::from_shape((k, data.c), l)?;
+    let (mut an, alpha) = analyse(mv, lv, data, pinv, threshold);
+    an.summary.recognised = evaluate(params, data, &data.x, &data.t, m, l, k).correct;
+    Ok((an, alpha))
+}
+
 /// The run.json next to `input` unless given.
 fn run_info(input: &Path, run: Option<&Path>) -> Result<(PathBuf, RunInfo)> {
     let path = match run {
@@ -296,19 +314,15 @@ pub fn run(a: &AnalyzeArgs) -> Result<i32> {
     let mut out_frames = Vec::with_capacity(frames);
     let mut alphas = Vec::with_capacity(frames * k * data.len());
     for f in 0..frames {
-        let mf = ArrayView2::from_shape((k, d), &ms[f * k * d..(f + 1) * k * d])?;
-        let lf = ArrayView2::from_shape((k, c), &ls[f * k * c..(f + 1) * k * c])?;
-        let (mut an, alpha) = analyse(mf, lf, &data, &pinv, a.threshold);
-        an.summary.recognised = evaluate(
-            &params,
-            &data,
-            &data.x,
-            &data.t,
-            mf.as_slice().expect("contiguous"),
-            lf.as_slice().expect("contiguous"),
+        let (an, alpha) = analyse_state(
+            &ms[f * k * d..(f + 1) * k * d],
+            &ls[f * k * c..(f + 1) * k * c],
             k,
-        )
-        .correct;
+            &data,
+            &params,
+            &pinv,
+            a.threshold,
+        )?;
         alphas.extend(alpha.iter().copied());
         out_frames.push(Frame {
             epoch: epochs[f],

@@ -43,6 +43,12 @@ enum Command {
     /// Analyse saved memories: α decomposition, max |α|, reconstruction counts, ᾱ per
     /// class, identities, populations, recognised samples (PROTOCOLS.md §5).
     Analyze(crate::analyze::AnalyzeArgs),
+    /// Many runs over a grid of settings, in parallel or as a SLURM job array, each
+    /// analysed and gathered into one table.
+    Sweep {
+        #[command(subcommand)]
+        command: crate::sweep::SweepCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -225,6 +231,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Reduced { command } => crate::reduced::run(&command).map(|_| 0),
         Command::Reproduce(a) => crate::reproduce::run(&a),
         Command::Analyze(a) => crate::analyze::run(&a),
+        Command::Sweep { command } => crate::sweep::run(&command),
     }
 }
 
@@ -343,7 +350,8 @@ fn resume(dir: &Path, threads: usize, quiet: bool) -> Result<i32> {
     )
 }
 
-fn install_signal_handler() {
+/// Ctrl-C and SIGTERM set [`train::INTERRUPTED`]: runs checkpoint and stop.
+pub(crate) fn install_signal_handler() {
     // Errors only if a handler is already installed, which is fine.
     let _ =
         ctrlc::set_handler(|| train::INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst));
@@ -412,6 +420,29 @@ fn config_from_args(a: &TrainArgs) -> Result<TrainConfig> {
     })
 }
 
+/// The settings `ghn train ARGS` would use (without `--out`): how sweeps turn a grid
+/// point into a run, with the same defaults and validation as the command line.
+pub(crate) fn train_config(args: &[String]) -> Result<TrainConfig> {
+    let mut all: Vec<String> = ["ghn", "train", "--out", "unused"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    all.extend_from_slice(args);
+    let cli = Cli::try_parse_from(&all).map_err(|e| {
+        let text = e.to_string();
+        let first = text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        anyhow::anyhow!("ghn train {}: {first}", args.join(" "))
+    })?;
+    match cli.command {
+        Command::Train(a) => config_from_args(&a),
+        _ => unreachable!("parsed as `ghn train`"),
+    }
+}
+
 fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).with_context(|| format!("{}: cannot resolve path", p.display()))
 }
@@ -433,7 +464,7 @@ fn parse_rows(s: &str) -> Result<Vec<usize>> {
 
 /// Checks that need the data: pixels for the temperature, minibatch split, the
 /// initialisation (loaded once here so a bad --init-state fails before --out is created).
-fn check_against_data(cfg: &TrainConfig, data: &Dataset) -> Result<()> {
+pub(crate) fn check_against_data(cfg: &TrainConfig, data: &Dataset) -> Result<()> {
     if data.is_empty() {
         bail!("the selected training data is empty");
     }

@@ -18,4 +18,5 @@ pub mod npz;
 pub mod plot;
 pub mod reduced;
 pub mod reproduce;
+pub mod sweep;
 pub mod train;
