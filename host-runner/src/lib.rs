@@ -12,6 +12,7 @@ pub mod config;
 pub mod data;
 pub mod eval;
 pub mod fetch;
+pub mod figsweep;
 pub mod figure;
 pub mod kernel;
 pub mod npz;

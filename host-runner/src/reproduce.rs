@@ -40,17 +40,36 @@ pub struct ReproduceArgs {
     /// Seed of the Gaussian initialisations.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Figs 1, 2, 9: only these temperatures (absolute T, comma-separated) instead of the
+    /// figure's, e.g. 650,750 for two of Fig 2's lines.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub temperatures: Option<Vec<f64>>,
+    /// Figs 1, 2, 9: train this many epochs instead of the protocol's (for smoke tests;
+    /// the figures then say so).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// The figures `ghn reproduce` knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FigureName {
+    /// Fig 1: memories, α profiles and labels of K = 100 networks for n ∈ {3, 15, 30} and
+    /// T ∈ {400, 550, 670}.
+    Fig1,
+    /// Fig 2a: mean max |α| and the number of samples needed to reconstruct a memory
+    /// against n = 2…60, for T ∈ {450, 650, 750}.
+    Fig2,
     /// Fig 6: nullclines, the bifurcation diagram with its folds, fixed-point memories,
     /// and two-memory runs that converge to the saddle and split (6a, 6b, 6c).
     Fig6,
     /// Fig 7: final memories of intra- and inter-digit two-sample runs over the (n, T_r)
     /// grid, with the transition line T*(n).
     Fig7,
+    /// Fig 9: memories per class (L > 0.98) against T = 650…899 at n = 25.
+    Fig9,
 }
 
 /// Pixels, classes and the rescaling of the temperature (T_r = T/D).
@@ -74,17 +93,65 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
         .build()
         .context("cannot start the worker threads")?;
     let start = Instant::now();
-    let note = a
-        .quick
-        .then_some("QUICK RUN (--quick): coarser grid than the paper's protocol");
     let set = data::paper200()?;
-    let summary = pool.install(|| match a.figure {
-        FigureName::Fig6 => fig6(&a.out, a.quick, note, &set),
-        FigureName::Fig7 => fig7(&a.out, a.quick, note, &set, a.seed),
-    })?;
+    let sweeps = matches!(
+        a.figure,
+        FigureName::Fig1 | FigureName::Fig2 | FigureName::Fig9
+    );
+    if !sweeps && (a.temperatures.is_some() || a.epochs.is_some()) {
+        bail!("--temperatures and --epochs apply to fig1, fig2 and fig9 only");
+    }
+    if let Some(ts) = &a.temperatures {
+        if ts.is_empty() || ts.iter().any(|t| !(t.is_finite() && *t > 0.0)) {
+            bail!("--temperatures: every temperature must be finite and > 0");
+        }
+    }
+    if a.epochs == Some(0) {
+        bail!("--epochs must be at least 1");
+    }
+    let note_text = match (a.quick, a.epochs) {
+        (_, Some(e)) => Some(format!("NOT THE PAPER'S PROTOCOL: {e} epochs (--epochs)")),
+        (true, None) => Some("QUICK RUN (--quick): coarser grid than the paper's protocol".into()),
+        (false, None) => None,
+    };
+    let note = note_text.as_deref();
+    let summary = if sweeps {
+        let setup = crate::figsweep::Setup {
+            out: &a.out,
+            quick: a.quick,
+            note,
+            jobs: threads,
+            seed: a.seed,
+            temperatures: a.temperatures.clone(),
+            epochs: a.epochs,
+            quiet: a.quiet,
+        };
+        let r = match a.figure {
+            FigureName::Fig1 => crate::figsweep::fig1(&setup, &set)?,
+            FigureName::Fig2 => crate::figsweep::fig2(&setup, &set)?,
+            _ => crate::figsweep::fig9(&setup, &set)?,
+        };
+        match r {
+            Some(v) => v,
+            None => {
+                eprintln!(
+                    "ghn: interrupted; finished runs are kept in {}: run the same command again to continue",
+                    a.out.join("runs").display()
+                );
+                return Ok(crate::figsweep::INTERRUPTED);
+            }
+        }
+    } else {
+        pool.install(|| match a.figure {
+            FigureName::Fig6 => fig6(&a.out, a.quick, note, &set),
+            FigureName::Fig7 => fig7(&a.out, a.quick, note, &set, a.seed),
+            _ => unreachable!("sweep figures handled above"),
+        })?
+    };
     let manifest = json!({
         "figure": format!("{:?}", a.figure).to_lowercase(),
         "quick": a.quick,
+        "epochs_override": a.epochs,
         "seed": a.seed,
         "threads": threads,
         "program_version": env!("CARGO_PKG_VERSION"),

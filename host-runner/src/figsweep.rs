@@ -1,0 +1,529 @@
+//! Figs 1, 2 and 9: full K = 100 networks on the 200-digit set over a grid of (n, T),
+//! run through `ghn sweep` (so a reproduction is parallel, resumable and the same whatever
+//! the threads), then analysed (PROTOCOLS.md §5) and drawn.
+//!
+//! The runs live in `OUT/runs/`, the grid in `OUT/sweep.json` and the table in
+//! `OUT/results.csv`, exactly as for `ghn sweep run --out OUT`: an interrupted
+//! reproduction continues where it stopped when started again.
+
+use crate::data::Dataset;
+use crate::figure::{self, Cell, Mark, Panel, Series, TAB10};
+use crate::npz::{self, write_atomic};
+use crate::sweep::{self, Outcome, ResultRow, Spec};
+use crate::train::EXIT_INTERRUPTED;
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use std::fmt::Write as _;
+use std::path::Path;
+
+const D: usize = 784;
+const C: usize = 10;
+
+/// What a figure's runs need from the caller.
+pub struct Setup<'a> {
+    /// Output directory (the sweep directory).
+    pub out: &'a Path,
+    /// Coarser grid or fewer epochs.
+    pub quick: bool,
+    /// The red note on quick figures.
+    pub note: Option<&'a str>,
+    /// Runs at once.
+    pub jobs: usize,
+    /// Seed of the Gaussian initialisations.
+    pub seed: u64,
+    /// Override of the figure's temperatures (absolute T), e.g. to run some lines only.
+    pub temperatures: Option<Vec<f64>>,
+    /// Override of the epoch count (smoke tests; the figure then says so).
+    pub epochs: Option<usize>,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+fn fmt_list(v: &[f64]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+/// The grid of a figure: n and T axes (n slowest), the paper's common settings.
+fn spec(s: &Setup, ns: &[f64], ts: &[f64], epochs: usize, threshold: f64) -> Spec {
+    let epochs = s.epochs.unwrap_or(epochs);
+    Spec {
+        base: vec![
+            ("memories".into(), "100".into()),
+            ("rate".into(), "0.005".into()),
+            ("epochs".into(), epochs.to_string()),
+            ("seed".into(), s.seed.to_string()),
+            // Metrics every 100 epochs: the figures need the final state only.
+            ("log-every".into(), "100".into()),
+        ],
+        axes: vec![
+            ("n".into(), fmt_list(ns)),
+            ("temperature".into(), fmt_list(ts)),
+        ],
+        threshold,
+    }
+}
+
+/// Runs the grid in `s.out` and returns its rows, or `None` if interrupted.
+fn run_spec(s: &Setup, spec: &Spec) -> Result<Option<Vec<ResultRow>>> {
+    let path = s.out.join("sweep.json");
+    if path.exists() {
+        let saved: Spec = serde_json::from_str(
+            &std::fs::read_to_string(&path)
+                .with_context(|| format!("{}: cannot read", path.display()))?,
+        )
+        .with_context(|| format!("{}: not a ghn sweep.json", path.display()))?;
+        if &saved != spec {
+            bail!(
+                "--out {}: holds runs of other settings (sweep.json); use another directory",
+                s.out.display()
+            );
+        }
+    } else {
+        write_atomic(
+            &path,
+            (serde_json::to_string_pretty(spec)? + "\n").as_bytes(),
+        )?;
+    }
+    crate::cli::install_signal_handler();
+    let outcomes = sweep::run_grid(spec, s.out, (0, 1), s.jobs, s.quiet)?;
+    if outcomes.contains(&Outcome::Interrupted) {
+        return Ok(None);
+    }
+    let _ = std::fs::remove_dir(s.out.join("partial"));
+    let (rows, missing) = sweep::gather(spec, s.out)?;
+    if !missing.is_empty() {
+        bail!("{} runs did not finish", missing.len());
+    }
+    sweep::write_results(spec, s.out, &rows)?;
+    Ok(Some(rows))
+}
+
+fn final_state(out: &Path, row: &ResultRow) -> Result<(Vec<f64>, Vec<f64>)> {
+    let p = out.join("runs").join(&row.name).join("final.npz");
+    let name = p.display().to_string();
+    let mut z = npz::open(&p)?;
+    let m = npz::read_f64(&mut z, "M", &name)?
+        .into_raw_vec_and_offset()
+        .0;
+    let l = npz::read_f64(&mut z, "L", &name)?
+        .into_raw_vec_and_offset()
+        .0;
+    Ok((m, l))
+}
+
+fn point(row: &ResultRow, key: &str) -> f64 {
+    row.point
+        .iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.parse().ok())
+        .expect("axis present")
+}
+
+/// Renders groups of images (D pixels each, blue–white–red) in a grid of `cols` images
+/// per row, a blank slot for `None`.
+fn images_png(path: &Path, images: &[Option<Vec<f64>>], cols: usize) -> Result<()> {
+    let side = 28;
+    let scale = 2;
+    let gap = 3;
+    let cols = cols.max(1);
+    let rows = images.len().div_ceil(cols).max(1);
+    let (cw, ch) = (side * scale + gap, side * scale + gap);
+    let (iw, ih) = (cols * cw + gap, rows * ch + gap);
+    let mut img = vec![255u8; iw * ih * 3];
+    for (i, im) in images.iter().enumerate() {
+        let Some(im) = im else { continue };
+        let (gr, gc) = (i / cols, i % cols);
+        for y in 0..side * scale {
+            for x in 0..side * scale {
+                let v = im[(y / scale) * side + x / scale];
+                let o = ((gap + gr * ch + y) * iw + gap + gc * cw + x) * 3;
+                img[o..o + 3].copy_from_slice(&crate::plot::bwr(v));
+            }
+        }
+    }
+    let mut bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bytes, iw as u32, ih as u32);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header()?.write_image_data(&img)?;
+    }
+    write_atomic(path, &bytes)
+}
+
+fn write_csv(out: &Path, name: &str, text: &str) -> Result<()> {
+    write_atomic(&out.join(name), text.as_bytes())
+}
+
+/// Memories whose label for `digit` is ≥ `thr`, lowering `thr` by 0.1 until some exist
+/// (the reference's sample picking); returns them and the threshold used.
+fn pick(l: &[f64], digit: usize, mut thr: f64) -> (Vec<usize>, f64) {
+    let k = l.len() / C;
+    loop {
+        let v: Vec<usize> = (0..k).filter(|&mu| l[mu * C + digit] >= thr).collect();
+        if !v.is_empty() || thr < -1.0 {
+            return (v, thr);
+        }
+        thr -= 0.1;
+    }
+}
+
+/// Fig 1's symmetric α profile of one class block: the largest |α| in the centre, then
+/// alternately left and right in decreasing order.
+pub fn symmetric_order(block: &[f64]) -> Vec<f64> {
+    let n = block.len();
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&i, &j| block[j].abs().total_cmp(&block[i].abs()).then(i.cmp(&j)));
+    let mut out = vec![0.0; n];
+    let centre = n / 2;
+    for (r, &i) in idx.iter().enumerate() {
+        let off = r.div_ceil(2);
+        let pos = if r % 2 == 1 {
+            centre - off
+        } else {
+            centre + off
+        };
+        out[pos.min(n - 1)] = block[i];
+    }
+    out
+}
+
+/// Fig 1: memories, α profile and labels for n ∈ {3, 15, 30} × T ∈ {400, 550, 670}.
+pub fn fig1(s: &Setup, set: &Dataset) -> Result<Option<serde_json::Value>> {
+    let ns = [3.0, 15.0, 30.0];
+    let ts = s.temperatures.clone().unwrap_or(vec![400.0, 550.0, 670.0]);
+    // Quick: half the epochs (the memories are already formed by then at high n).
+    let epochs = if s.quick { 2500 } else { 5000 };
+    let spec = spec(s, &ns, &ts, epochs, 0.99);
+    let Some(rows) = run_spec(s, &spec)? else {
+        return Ok(None);
+    };
+    let pinv = crate::analyze::pseudo_inverse(&set.x, set.len(), D, 1e-10)?;
+    let mut images: Vec<Option<Vec<f64>>> = Vec::new();
+    let mut alpha_panels = Vec::new();
+    let mut label_panels = Vec::new();
+    let mut csv_alpha =
+        String::from("n,temperature,rescaled_temperature,memory,position,class,alpha\n");
+    let mut csv_mem = String::from("n,temperature,memory,label_threshold_used");
+    for c in 0..C {
+        let _ = write!(csv_mem, ",L{c}");
+    }
+    csv_mem.push('\n');
+    let mut summary = Vec::new();
+    for row in &rows {
+        let (n, t) = (point(row, "n"), point(row, "temperature"));
+        let (m, l) = final_state(s.out, row)?;
+        let (four, thr) = pick(&l, 4, 0.99);
+        for j in 0..4 {
+            images.push(four.get(j).map(|&mu| m[mu * D..(mu + 1) * D].to_vec()));
+        }
+        let Some(&mu) = four.first() else {
+            continue;
+        };
+        for &q in four.iter().take(4) {
+            let _ = write!(csv_mem, "{n},{t},{q},{thr}");
+            for c in 0..C {
+                let _ = write!(csv_mem, ",{}", l[q * C + c]);
+            }
+            csv_mem.push('\n');
+        }
+        // α of that memory on the 200 samples, each class's 20 ordered symmetrically.
+        let mv = ndarray::ArrayView2::from_shape((1, D), &m[mu * D..(mu + 1) * D])?;
+        let alpha = mv.dot(&pinv.matrix);
+        let mut series = Vec::new();
+        for (c, &color) in TAB10.iter().enumerate().take(C) {
+            let block: Vec<f64> = (0..set.len())
+                .filter(|&i| set.labels[i] as usize == c)
+                .map(|i| alpha[(0, i)])
+                .collect();
+            let ord = symmetric_order(&block);
+            let w = ord.len();
+            let mut seg = Vec::new();
+            for (p, v) in ord.iter().enumerate() {
+                let x = (c * w + p) as f64;
+                seg.push((x, 0.0));
+                seg.push((x, *v));
+                let _ = writeln!(csv_alpha, "{n},{t},{},{mu},{p},{c},{v}", t / D as f64);
+            }
+            series.push(Series::new("", seg, Mark::Segments, color));
+        }
+        alpha_panels.push(Panel {
+            title: format!("α, n = {n}, T_r = {:.2}", t / D as f64),
+            x_label: "sample (20 per class, 0…9)".into(),
+            y_label: "α".into(),
+            series,
+            ..Default::default()
+        });
+        let bars: Vec<Series> = (0..C)
+            .map(|c| {
+                let x = c as f64;
+                Series::new(
+                    "",
+                    vec![(x, 0.0), (x, l[mu * C + c])],
+                    Mark::Segments,
+                    TAB10[c],
+                )
+            })
+            .collect();
+        label_panels.push(Panel {
+            title: format!("labels, n = {n}, T_r = {:.2}", t / D as f64),
+            x_label: "class".into(),
+            y_label: "L".into(),
+            x_range: Some((-0.5, 9.5)),
+            y_range: Some((-1.05, 1.05)),
+            series: bars,
+            ..Default::default()
+        });
+        let positive = (0..C).filter(|&c| l[mu * C + c] > 0.0).count();
+        let amax = alpha.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        summary.push(json!({
+            "n": n, "temperature": t, "memory": mu, "threshold_used": thr,
+            "positive_labels": positive, "max_abs_alpha": amax,
+            "mean_max_alpha": row.analysis.summary.mean_max_alpha,
+            "mean_reconstruction_count": row.analysis.summary.mean_reconstruction_count,
+        }));
+    }
+    images_png(&s.out.join("fig1_memories.png"), &images, 4 * ts.len())?;
+    figure::write(
+        &s.out.join("fig1_alpha"),
+        &alpha_panels,
+        ts.len(),
+        (420, 300),
+        s.note,
+    )?;
+    figure::write(
+        &s.out.join("fig1_labels"),
+        &label_panels,
+        ts.len(),
+        (300, 240),
+        s.note,
+    )?;
+    write_csv(s.out, "fig1_alpha.csv", &csv_alpha)?;
+    write_csv(s.out, "fig1_memories.csv", &csv_mem)?;
+    Ok(Some(
+        json!({ "memories_png_layout": "rows n = 3, 15, 30; in each row 4 memories with L4 >= 0.99 (threshold lowered by 0.1 until some exist) per temperature, left to right", "picked": summary }),
+    ))
+}
+
+/// The paper's Fig 2 temperatures that it plots (550 is run but not shown).
+const FIG2_T: [f64; 3] = [450.0, 650.0, 750.0];
+
+/// Fig 2a: mean max |α| and the reconstruction count against n, per temperature.
+pub fn fig2(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
+    let ns: Vec<f64> = if s.quick {
+        (2..=60).step_by(4).map(|n| n as f64).collect()
+    } else {
+        (2..=60).map(|n| n as f64).collect()
+    };
+    let ts = s.temperatures.clone().unwrap_or(FIG2_T.to_vec());
+    let spec = spec(s, &ns, &ts, 10_001, 0.99);
+    let Some(rows) = run_spec(s, &spec)? else {
+        return Ok(None);
+    };
+    let mut csv = String::from(
+        "temperature,rescaled_temperature,n,mean_max_alpha,std_max_alpha,mean_reconstruction_count,final_accuracy\n",
+    );
+    let colors = [TAB10[0], TAB10[1], TAB10[2], TAB10[3], TAB10[4]];
+    let (mut a_series, mut r_series) = (Vec::new(), Vec::new());
+    let mut lines = serde_json::Map::new();
+    for (ti, &t) in ts.iter().enumerate() {
+        let mine: Vec<&ResultRow> = rows
+            .iter()
+            .filter(|r| point(r, "temperature") == t)
+            .collect();
+        let tr = t / D as f64;
+        let col = colors[ti % colors.len()];
+        let mut am = Vec::new();
+        let (mut lo, mut hi) = (Vec::new(), Vec::new());
+        let mut rc = Vec::new();
+        for r in &mine {
+            let n = point(r, "n");
+            let q = &r.analysis.summary;
+            let _ = writeln!(
+                csv,
+                "{t},{tr},{n},{},{},{},{}",
+                q.mean_max_alpha, q.std_max_alpha, q.mean_reconstruction_count, r.final_accuracy
+            );
+            am.push((n, q.mean_max_alpha));
+            lo.push((n, q.mean_max_alpha - q.std_max_alpha));
+            hi.push((n, q.mean_max_alpha + q.std_max_alpha));
+            rc.push((n, q.mean_reconstruction_count));
+        }
+        let name = format!("T_r = {tr:.2}");
+        a_series.push(Series::new(&name, am.clone(), Mark::Line, col));
+        a_series.push(Series::new("", lo, Mark::Line, lighter(col)));
+        a_series.push(Series::new("", hi, Mark::Line, lighter(col)));
+        a_series.push(Series::new("", am, Mark::Points(2), col));
+        r_series.push(Series::new(&name, rc.clone(), Mark::Line, col));
+        r_series.push(Series::new("", rc.clone(), Mark::Points(2), col));
+        lines.insert(
+            format!("{tr:.2}"),
+            json!({"n": rc.iter().map(|p| p.0).collect::<Vec<_>>(),
+                   "reconstruction_count": rc.iter().map(|p| p.1).collect::<Vec<_>>()}),
+        );
+    }
+    let panels = [
+        Panel {
+            title: "Fig 2a: mean of max |α| over memories (± std)".into(),
+            x_label: "n".into(),
+            y_label: "max |α|".into(),
+            series: a_series,
+            ..Default::default()
+        },
+        Panel {
+            title: "Fig 2a: samples needed to reconstruct a memory".into(),
+            x_label: "n".into(),
+            y_label: "samples".into(),
+            y_range: Some((0.0, 200.0)),
+            series: r_series,
+            ..Default::default()
+        },
+    ];
+    figure::write(&s.out.join("fig2a"), &panels, 2, (560, 420), s.note)?;
+    write_csv(s.out, "fig2a.csv", &csv)?;
+    // Memory samples at the two plotted high temperatures, n = 10, 25, 50 (or the
+    // nearest n of the grid): 10 memories each, one row per (T, n).
+    let mut images = Vec::new();
+    for &t in ts.iter().filter(|&&t| t >= 600.0) {
+        for want in [10.0, 25.0, 50.0] {
+            let best = rows
+                .iter()
+                .filter(|r| point(r, "temperature") == t)
+                .min_by(|a, b| {
+                    (point(a, "n") - want)
+                        .abs()
+                        .total_cmp(&(point(b, "n") - want).abs())
+                });
+            if let Some(r) = best {
+                let (m, _) = final_state(s.out, r)?;
+                for mu in 0..10 {
+                    images.push(Some(m[mu * 10 * D..(mu * 10 + 1) * D].to_vec()));
+                }
+            }
+        }
+    }
+    images_png(&s.out.join("fig2_memories.png"), &images, 10)?;
+    Ok(Some(
+        json!({ "lines": lines, "memories_png_layout": "one row per (T >= 600, n ≈ 10, 25, 50): memories 0, 10, …, 90" }),
+    ))
+}
+
+fn lighter(c: (u8, u8, u8)) -> (u8, u8, u8) {
+    let f = |v: u8| (v as f64 + (255.0 - v as f64) * 0.55) as u8;
+    (f(c.0), f(c.1), f(c.2))
+}
+
+/// Fig 9: class populations (L > 0.98) against T_r at n = 25.
+pub fn fig9(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
+    let step = if s.quick { 12 } else { 3 };
+    let ts = s
+        .temperatures
+        .clone()
+        .unwrap_or_else(|| (650..=899).step_by(step).map(|t| t as f64).collect());
+    // The reference counts L > 0.98 (strictly): the next float above 0.98 with ≥.
+    let spec = spec(s, &[25.0], &ts, 10_001, 0.98f64.next_up());
+    let Some(rows) = run_spec(s, &spec)? else {
+        return Ok(None);
+    };
+    let mut csv = String::from("temperature,rescaled_temperature");
+    for c in 0..C {
+        let _ = write!(csv, ",population_{c}");
+    }
+    csv.push('\n');
+    let mut cells = Vec::new();
+    let mut table = Vec::new();
+    let width = if ts.len() > 1 {
+        (ts[1] - ts[0]) / D as f64
+    } else {
+        3.0 / D as f64
+    };
+    for r in &rows {
+        let t = point(r, "temperature");
+        let tr = t / D as f64;
+        let pop = &r.analysis.summary.population;
+        let _ = write!(csv, "{t},{tr}");
+        let mut y = 0.0;
+        for (c, &p) in pop.iter().enumerate() {
+            let _ = write!(csv, ",{p}");
+            if p > 0 {
+                cells.push(Cell {
+                    x: (tr - width / 2.0, tr + width / 2.0),
+                    y: (y, y + p as f64),
+                    color: TAB10[c],
+                });
+            }
+            y += p as f64;
+        }
+        csv.push('\n');
+        table.push(json!({"temperature": t, "population": pop}));
+    }
+    let legend: Vec<Series> = (0..C)
+        .map(|c| Series::new(&format!("{c}"), vec![], Mark::Points(4), TAB10[c]))
+        .collect();
+    let lo = ts.first().copied().unwrap_or(650.0) / D as f64 - width;
+    let hi = ts.last().copied().unwrap_or(899.0) / D as f64 + width;
+    let panel = Panel {
+        title: "Fig 9: memories per class (L > 0.98), n = 25".into(),
+        x_label: "T_r".into(),
+        y_label: "memories".into(),
+        x_range: Some((lo, hi)),
+        y_range: Some((0.0, 100.0)),
+        series: legend,
+        cells,
+    };
+    figure::write(&s.out.join("fig9"), &[panel], 1, (760, 460), s.note)?;
+    write_csv(s.out, "fig9.csv", &csv)?;
+    // Samples at the paper's temperatures (nearest on the grid): 10 memories each.
+    let mut images = Vec::new();
+    let mut sampled = Vec::new();
+    for want in [650.0, 725.0, 770.0, 788.0, 815.0] {
+        if let Some(r) = rows.iter().min_by(|a, b| {
+            (point(a, "temperature") - want)
+                .abs()
+                .total_cmp(&(point(b, "temperature") - want).abs())
+        }) {
+            let (m, l) = final_state(s.out, r)?;
+            // Memories that are prototypes of some class first (by class), then the rest.
+            let k = l.len() / C;
+            let mut order: Vec<usize> = (0..k).collect();
+            order.sort_by_key(|&mu| {
+                let best = (0..C)
+                    .max_by(|&a, &b| l[mu * C + a].total_cmp(&l[mu * C + b]))
+                    .unwrap_or(0);
+                (l[mu * C + best] <= 0.98, best, mu)
+            });
+            for &mu in order.iter().step_by(10).take(10) {
+                images.push(Some(m[mu * D..(mu + 1) * D].to_vec()));
+            }
+            sampled.push(point(r, "temperature"));
+        }
+    }
+    images_png(&s.out.join("fig9_memories.png"), &images, 10)?;
+    Ok(Some(
+        json!({"populations": table, "memories_png_rows_temperature": sampled}),
+    ))
+}
+
+/// The exit code of a figure run that was interrupted.
+pub const INTERRUPTED: i32 = EXIT_INTERRUPTED;
+
+#[cfg(test)]
+mod tests {
+    use super::symmetric_order;
+
+    #[test]
+    fn largest_in_the_centre_then_alternating() {
+        let block = [0.1, -0.5, 0.3, 0.05, -0.2];
+        // |α| order: −0.5, 0.3, −0.2, 0.1, 0.05 → centre 2, then 1, 3, 0, 4.
+        assert_eq!(symmetric_order(&block), vec![0.1, 0.3, -0.5, -0.2, 0.05]);
+        let even: Vec<f64> = (1..=20).map(|i| i as f64).collect();
+        let o = symmetric_order(&even);
+        assert_eq!(o[10], 20.0);
+        assert_eq!(o[9], 19.0);
+        assert_eq!(o[11], 18.0);
+        assert_eq!(o[0], 1.0);
+        let mut sorted = o.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert_eq!(sorted, even);
+    }
+}

@@ -1,0 +1,159 @@
+//! `ghn reproduce fig1|fig2|fig9` end to end on shortened runs (`--epochs`): the files,
+//! the figures' notes, and the tables against the runs they come from. The paper's claims
+//! need the full protocols (tens of minutes); their numbers are in docs/RESULTS.md.
+
+mod common;
+
+use common::{python_ok, run, run_ok};
+use serde_json::Value;
+use std::path::Path;
+
+fn csv(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+fn png(path: &Path) {
+    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+}
+
+fn figures(dir: &Path, stems: &[&str], note: &str) {
+    for stem in stems {
+        png(&dir.join(format!("{stem}.png")));
+        let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+        assert!(
+            svg.contains("<svg") && svg.contains(note),
+            "{stem}.svg lacks `{note}`"
+        );
+    }
+}
+
+fn reproduce(fig: &str, dir: &Path, extra: &[&str]) {
+    let o = dir.display().to_string();
+    let mut args = vec!["reproduce", fig, "--out", &o, "--quiet"];
+    args.extend_from_slice(extra);
+    run_ok(&args);
+}
+
+#[test]
+fn fig9_populations_are_the_runs_labels_above_0_98() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("fig9");
+    reproduce(
+        "fig9",
+        &dir,
+        &["--epochs", "400", "--temperatures", "650,880"],
+    );
+    figures(&dir, &["fig9"], "NOT THE PAPER");
+    png(&dir.join("fig9_memories.png"));
+    let m: Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(m["epochs_override"], 400);
+    let rows = csv(&dir.join("fig9.csv"));
+    assert_eq!(rows.len(), 2);
+    // Each population is the count of L[μ, d] > 0.98 in that run's final state, n = 25.
+    let script = r#"
+import numpy as np, sys, json
+run = sys.argv[1]
+L = np.load(run + "/final.npz")["L"]
+cfg = json.load(open(run + "/run.json"))["config"]
+assert cfg["n"] == 25 and cfg["memories"] == 100 and cfg["epochs"] == 400, cfg
+print(",".join(str(int((L[:, d] > 0.98).sum())) for d in range(10)))
+"#;
+    let mut runs: Vec<_> = std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    runs.sort();
+    for (row, run_dir) in rows.iter().zip(&runs) {
+        let out = python_ok(&["-c", script, &run_dir.display().to_string()]);
+        let want = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert_eq!(row[2..].join(","), want, "{}", run_dir.display());
+    }
+    // Started again, the finished runs are kept and the figure is redrawn identically.
+    let before = std::fs::read(dir.join("fig9.csv")).unwrap();
+    reproduce(
+        "fig9",
+        &dir,
+        &["--epochs", "400", "--temperatures", "650,880"],
+    );
+    assert_eq!(before, std::fs::read(dir.join("fig9.csv")).unwrap());
+    // Other settings in the same folder are refused.
+    let r = run(&[
+        "reproduce",
+        "fig9",
+        "--out",
+        &dir.display().to_string(),
+        "--epochs",
+        "401",
+        "--temperatures",
+        "650,880",
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("other settings"));
+}
+
+#[test]
+fn fig2_table_is_the_sweep_summary_per_temperature_and_n() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("fig2");
+    reproduce(
+        "fig2",
+        &dir,
+        &["--quick", "--epochs", "150", "--temperatures", "650"],
+    );
+    figures(&dir, &["fig2a"], "NOT THE PAPER");
+    png(&dir.join("fig2_memories.png"));
+    let rows = csv(&dir.join("fig2a.csv"));
+    let ns: Vec<f64> = rows.iter().map(|r| r[2].parse().unwrap()).collect();
+    let want: Vec<f64> = (2..=60).step_by(4).map(|n| n as f64).collect();
+    assert_eq!(ns, want, "quick grid: n = 2, 6, …, 58");
+    let results = csv(&dir.join("results.csv"));
+    for (r, s) in rows.iter().zip(&results) {
+        // results.csv: index,name,n,temperature,final_cost,final_accuracy,mean_max_alpha,std,count
+        assert_eq!(r[2], s[2]);
+        assert_eq!(r[3], s[6], "mean max |α|");
+        assert_eq!(r[5], s[8], "reconstruction count");
+        let count: f64 = r[5].parse().unwrap();
+        assert!((1.0..=199.0).contains(&count));
+    }
+}
+
+#[test]
+fn fig1_picks_memories_of_fours_and_writes_their_alpha_profiles() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("fig1");
+    reproduce("fig1", &dir, &["--epochs", "300"]);
+    figures(&dir, &["fig1_alpha", "fig1_labels"], "NOT THE PAPER");
+    png(&dir.join("fig1_memories.png"));
+    let alpha = csv(&dir.join("fig1_alpha.csv"));
+    // 9 (n, T) cells × 200 samples, each class block a permutation of that class's α.
+    assert_eq!(alpha.len(), 9 * 200);
+    let mems = csv(&dir.join("fig1_memories.csv"));
+    for m in &mems {
+        let thr: f64 = m[3].parse().unwrap();
+        let l4: f64 = m[4 + 4].parse().unwrap();
+        assert!(l4 >= thr - 1e-12, "picked memory has L4 {l4} below {thr}");
+    }
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(summary["summary"]["picked"].as_array().unwrap().len(), 9);
+}
+
+#[test]
+fn sweep_options_are_refused_for_other_figures() {
+    let t = tempfile::tempdir().unwrap();
+    let r = run(&[
+        "reproduce",
+        "fig6",
+        "--out",
+        &t.path().join("x").display().to_string(),
+        "--epochs",
+        "5",
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("fig1, fig2 and fig9 only"));
+}
