@@ -43,6 +43,9 @@ enum Command {
     /// Analyse saved memories: α decomposition, max |α|, reconstruction counts, ᾱ per
     /// class, identities, populations, recognised samples (PROTOCOLS.md §5).
     Analyze(crate::analyze::AnalyzeArgs),
+    /// Learning dynamics of a saved trajectory: recognised samples over epochs, splits and
+    /// the learning tree, learning order, transition matrices, a PCA view.
+    Dynamics(crate::dynamics::DynamicsArgs),
     /// Many runs over a grid of settings, in parallel or as a SLURM job array, each
     /// analysed and gathered into one table.
     Sweep {
@@ -231,6 +234,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Reduced { command } => crate::reduced::run(&command).map(|_| 0),
         Command::Reproduce(a) => crate::reproduce::run(&a),
         Command::Analyze(a) => crate::analyze::run(&a),
+        Command::Dynamics(a) => crate::dynamics::run(&a),
         Command::Sweep { command } => crate::sweep::run(&command),
     }
 }

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod dynamics;
 pub mod eval;
 pub mod fetch;
 pub mod figsweep;
