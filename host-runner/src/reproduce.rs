@@ -51,6 +51,10 @@ pub struct ReproduceArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// S.17: directory of the MNIST files (else $GHN_DATA_DIR, else the user data
+    /// directory).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// The figures `ghn reproduce` knows.
@@ -70,6 +74,12 @@ pub enum FigureName {
     Fig7,
     /// Fig 9: memories per class (L > 0.98) against T = 650…899 at n = 25.
     Fig9,
+    /// Fig 3: the dynamics at n = 3 and n = 30 (T_r 0.85, 3501 epochs saved every 10):
+    /// recognised samples, the learning tree and order, transitions, PCA paths.
+    Fig3,
+    /// Fig S.17: the learning order over 100 seeds, each on a fresh 200-digit sample of
+    /// MNIST (needs the MNIST files: --data-dir, $GHN_DATA_DIR or `ghn data fetch`).
+    S17,
 }
 
 /// Pixels, classes and the rescaling of the temperature (T_r = T/D).
@@ -96,10 +106,10 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
     let set = data::paper200()?;
     let sweeps = matches!(
         a.figure,
-        FigureName::Fig1 | FigureName::Fig2 | FigureName::Fig9
+        FigureName::Fig1 | FigureName::Fig2 | FigureName::Fig9 | FigureName::Fig3 | FigureName::S17
     );
     if !sweeps && (a.temperatures.is_some() || a.epochs.is_some()) {
-        bail!("--temperatures and --epochs apply to fig1, fig2 and fig9 only");
+        bail!("--temperatures and --epochs apply to fig1, fig2, fig3, fig9 and s17 only");
     }
     if let Some(ts) = &a.temperatures {
         if ts.is_empty() || ts.iter().any(|t| !(t.is_finite() && *t > 0.0)) {
@@ -129,6 +139,12 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
         let r = match a.figure {
             FigureName::Fig1 => crate::figsweep::fig1(&setup, &set)?,
             FigureName::Fig2 => crate::figsweep::fig2(&setup, &set)?,
+            FigureName::Fig3 => crate::figsweep::fig3(&setup, &set)?,
+            FigureName::S17 => {
+                let dir = std::path::absolute(data::mnist_dir(a.data_dir.as_deref())?)
+                    .context("--data-dir: cannot resolve path")?;
+                crate::figsweep::s17(&setup, &dir)?
+            }
             _ => crate::figsweep::fig9(&setup, &set)?,
         };
         match r {

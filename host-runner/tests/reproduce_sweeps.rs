@@ -155,5 +155,83 @@ fn sweep_options_are_refused_for_other_figures() {
         "5",
     ]);
     assert_eq!(r.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&r.stderr).contains("fig1, fig2 and fig9 only"));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("fig1, fig2, fig3, fig9 and s17 only"));
+}
+
+#[test]
+fn fig3_writes_the_dynamics_of_both_runs() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("fig3");
+    reproduce("fig3", &dir, &["--epochs", "300"]);
+    for sub in ["dynamics_n3_T670", "dynamics_n30_T670"] {
+        let d = dir.join(sub);
+        figures(&d, &["recognised", "tree", "pca"], "NOT THE PAPER");
+        png(&d.join("memories_at_epochs.png"));
+        assert_eq!(csv(&d.join("order.csv")).len(), 10);
+    }
+    let m: Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    for key in ["n=3", "n=30"] {
+        let s = &m["summary"][key];
+        assert!(s["order"].as_array().unwrap().len() == 10, "{s}");
+        assert!(s["tree_shape_same_at_threshold_x10"].is_boolean());
+    }
+    // n = 3 at T_r 0.85 learns the 1s first (PROTOCOLS §8 item 5: "only 1s until ~190").
+    assert_eq!(m["summary"]["n=3"]["ones_first"], true);
+}
+
+#[test]
+fn s17_ranks_every_class_in_every_run() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("s17");
+    let mnist = common::shared_mnist().display().to_string();
+    reproduce(
+        "s17",
+        &dir,
+        &["--quick", "--epochs", "200", "--data-dir", &mnist],
+    );
+    figures(&dir, &["s17"], "NOT THE PAPER");
+    let orders = csv(&dir.join("s17_orders.csv"));
+    assert_eq!(orders.len(), 20, "quick: 20 seeds");
+    for o in &orders {
+        let mut classes: Vec<u32> = o[1..]
+            .iter()
+            .map(|c| c.trim_end_matches('*').parse().unwrap())
+            .collect();
+        classes.sort();
+        assert_eq!(classes, (0..10).collect::<Vec<u32>>());
+        // Never-learned classes (starred) come after every learned one.
+        let first_star = o[1..].iter().position(|c| c.ends_with('*')).unwrap_or(10);
+        assert!(
+            o[1..][first_star..].iter().all(|c| c.ends_with('*')),
+            "{o:?}"
+        );
+    }
+    // Mean ranks are the averages of the per-run ranks.
+    let stats = csv(&dir.join("s17.csv"));
+    for s in &stats {
+        let c = &s[0];
+        let ranks: Vec<f64> = orders
+            .iter()
+            .map(|o| {
+                (o[1..]
+                    .iter()
+                    .position(|x| x.trim_end_matches('*') == c)
+                    .unwrap()
+                    + 1) as f64
+            })
+            .collect();
+        let mean = ranks.iter().sum::<f64>() / ranks.len() as f64;
+        assert!((mean - s[1].parse::<f64>().unwrap()).abs() < 1e-12);
+    }
+    // Each run trained on its own seeded sample of MNIST: the data hashes differ.
+    let hashes: std::collections::BTreeSet<String> = std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| {
+            let j: Value =
+                serde_json::from_slice(&std::fs::read(e.unwrap().path().join("run.json")).unwrap())
+                    .unwrap();
+            j["data_sha256"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(hashes.len(), 20);
 }
