@@ -669,7 +669,7 @@ pub fn s17(s: &Setup, mnist: &Path) -> Result<Option<serde_json::Value>> {
         return Ok(None);
     };
     let mut ranks = vec![Vec::new(); C];
-    let mut never = vec![0usize; C];
+    let mut never = [0usize; C];
     let mut per_run = String::from("seed");
     for r in 1..=C {
         let _ = write!(per_run, ",rank{r}");
