@@ -782,3 +782,141 @@ mod stage_tests {
         assert!(!learned(&bad));
     }
 }
+
+/// Fig 5: digits 1, 4 and 7 of the 200-digit set (60 samples), K = 100, T = 800
+/// (T_r 1.02), η = 0.0035, n = 3 and 30, 3501 epochs saved every 10: the ᾱ₁–ᾱ₄ and
+/// ᾱ₁–ᾱ₇ trajectories (pinv of the 60 samples), the splits and their saddles.
+pub fn fig5(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
+    let ts = s.temperatures.clone().unwrap_or(vec![800.0]);
+    let epochs = s.epochs.unwrap_or(if s.quick { 2801 } else { 3501 });
+    let spec = Spec {
+        base: vec![
+            ("digits".into(), "1,4,7".into()),
+            ("memories".into(), "100".into()),
+            ("rate".into(), "0.0035".into()),
+            ("epochs".into(), epochs.to_string()),
+            ("seed".into(), s.seed.to_string()),
+            ("save-every".into(), "10".into()),
+            ("save-precision".into(), "f32".into()),
+            ("log-every".into(), "10".into()),
+        ],
+        axes: vec![
+            ("n".into(), fmt_list(&[3.0, 30.0])),
+            ("temperature".into(), fmt_list(&ts)),
+        ],
+        threshold: 0.99,
+    };
+    let Some(rows) = run_spec(s, &spec)? else {
+        return Ok(None);
+    };
+    let mut out = serde_json::Map::new();
+    let mut panels = Vec::new();
+    for row in &rows {
+        let (n, t) = (point(row, "n"), point(row, "temperature"));
+        let dir = s.out.join(format!("dynamics_n{n}_T{t}"));
+        let args = crate::dynamics::DynamicsArgs {
+            trajectory: s.out.join("runs").join(&row.name).join("trajectory.npz"),
+            run: None,
+            group_threshold: 0.05,
+            learned_above: 4,
+            out: dir.clone(),
+        };
+        let (dy, data, pinv) = crate::dynamics::compute(&args)?;
+        crate::dynamics::write(&dir, &dy, &data, s.note)?;
+        let (k, f) = (dy.k, dy.epochs.len());
+        // ᾱ of every memory at every frame, on the 60 samples.
+        let mut abar = vec![[0.0f64; C]; f * k];
+        for t_ in 0..f {
+            for mu in 0..k {
+                let v = crate::dynamics::alpha_bar(
+                    &dy.m[(t_ * k + mu) * D..(t_ * k + mu + 1) * D],
+                    &pinv,
+                    &data.labels,
+                    C,
+                );
+                abar[t_ * k + mu].copy_from_slice(&v);
+            }
+        }
+        let mut csv = String::from("epoch,memory,alpha_bar_1,alpha_bar_4,alpha_bar_7\n");
+        for t_ in 0..f {
+            for mu in 0..k {
+                let a = &abar[t_ * k + mu];
+                let _ = writeln!(csv, "{},{mu},{},{},{}", dy.epochs[t_], a[1], a[4], a[7]);
+            }
+        }
+        write_csv(s.out, &format!("fig5_alpha_n{n}.csv"), &csv)?;
+        // Paths coloured by the final identity (1, 4 or 7).
+        let id = |mu: usize| {
+            [1usize, 4, 7]
+                .into_iter()
+                .max_by(|&a, &b| dy.last_l[mu * C + a].total_cmp(&dy.last_l[mu * C + b]))
+                .unwrap_or(1)
+        };
+        for other in [4usize, 7] {
+            let series: Vec<Series> = (0..k)
+                .map(|mu| {
+                    let pts = (0..f)
+                        .map(|t_| (abar[t_ * k + mu][1], abar[t_ * k + mu][other]))
+                        .collect();
+                    Series::new("", pts, Mark::Line, TAB10[id(mu)])
+                })
+                .collect();
+            panels.push(Panel {
+                title: format!(
+                    "n = {n}: ᾱ₁ against ᾱ{}",
+                    if other == 4 { "₄" } else { "₇" }
+                ),
+                x_label: "ᾱ₁".into(),
+                y_label: format!("ᾱ{other}"),
+                series,
+                ..Default::default()
+            });
+        }
+        // Between the first two splits, memories that are not 1s sit on the plane
+        // ᾱ₁ + 2ᾱ₄ ≈ ᾱ₁ + 2ᾱ₇ ≈ 1 (the paper's claim at n = 30).
+        let sp = &dy.tree.splits;
+        // The window: from the first split to the split of its child without 1s (4 vs 7),
+        // over that child's memories.
+        let plane = sp.first().and_then(|first| {
+            let child = *first
+                .children
+                .iter()
+                .min_by_key(|&&c| dy.tree.nodes[c].classes[1])?;
+            let second = sp.iter().find(|x| x.parent == child)?;
+            let members = &dy.tree.nodes[child].members;
+            let (e0, e1) = (first.epoch, second.last_together_epoch);
+            let mut v4 = Vec::new();
+            let mut v7 = Vec::new();
+            for t_ in (0..f).filter(|&t_| dy.epochs[t_] >= e0 && dy.epochs[t_] <= e1) {
+                for &mu in members {
+                    let a = &abar[t_ * k + mu];
+                    v4.push(a[1] + 2.0 * a[4]);
+                    v7.push(a[1] + 2.0 * a[7]);
+                }
+            }
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+            let sab = &second.saddle_alpha_bar;
+            Some(
+                json!({"from_epoch": e0, "to_epoch": e1, "memories": members.len(),
+                        "mean_abar1_plus_2abar4": mean(&v4), "mean_abar1_plus_2abar7": mean(&v7),
+                        "second_split_epoch": second.epoch,
+                        "second_saddle_abar_1_4_7": [sab[1], sab[4], sab[7]]}),
+            )
+        });
+        let splits: Vec<serde_json::Value> = sp
+            .iter()
+            .take(4)
+            .map(|x| {
+                json!({"epoch": x.epoch, "sizes": x.after.iter().map(Vec::len).collect::<Vec<_>>(),
+                       "classes_after": x.classes.iter().map(|c| [c[1], c[4], c[7]]).collect::<Vec<_>>(),
+                       "saddle_abar_1_4_7": [x.saddle_alpha_bar[1], x.saddle_alpha_bar[4], x.saddle_alpha_bar[7]]})
+            })
+            .collect();
+        out.insert(
+            format!("n={n}"),
+            json!({"splits": sp.len(), "first_splits": splits, "plane_between_first_splits": plane}),
+        );
+    }
+    figure::write(&s.out.join("fig5_alpha"), &panels, 2, (480, 420), s.note)?;
+    Ok(Some(serde_json::Value::Object(out)))
+}

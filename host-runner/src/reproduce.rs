@@ -77,6 +77,9 @@ pub enum FigureName {
     /// Fig 3: the dynamics at n = 3 and n = 30 (T_r 0.85, 3501 epochs saved every 10):
     /// recognised samples, the learning tree and order, transitions, PCA paths.
     Fig3,
+    /// Fig 5: digits 1, 4, 7 (60 samples), n = 3 and 30, T_r 1.02: ᾱ₁–ᾱ₄ and ᾱ₁–ᾱ₇
+    /// trajectories, the splits and the plane ᾱ₁ + 2ᾱ₄ ≈ 1 between them.
+    Fig5,
     /// Fig S.17: the learning order over 100 seeds, each on a fresh 200-digit sample of
     /// MNIST (needs the MNIST files: --data-dir, $GHN_DATA_DIR or `ghn data fetch`).
     S17,
@@ -106,10 +109,15 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
     let set = data::paper200()?;
     let sweeps = matches!(
         a.figure,
-        FigureName::Fig1 | FigureName::Fig2 | FigureName::Fig9 | FigureName::Fig3 | FigureName::S17
+        FigureName::Fig1
+            | FigureName::Fig2
+            | FigureName::Fig9
+            | FigureName::Fig3
+            | FigureName::Fig5
+            | FigureName::S17
     );
     if !sweeps && (a.temperatures.is_some() || a.epochs.is_some()) {
-        bail!("--temperatures and --epochs apply to fig1, fig2, fig3, fig9 and s17 only");
+        bail!("--temperatures and --epochs apply to fig1, fig2, fig3, fig5, fig9 and s17 only");
     }
     if let Some(ts) = &a.temperatures {
         if ts.is_empty() || ts.iter().any(|t| !(t.is_finite() && *t > 0.0)) {
@@ -140,6 +148,7 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
             FigureName::Fig1 => crate::figsweep::fig1(&setup, &set)?,
             FigureName::Fig2 => crate::figsweep::fig2(&setup, &set)?,
             FigureName::Fig3 => crate::figsweep::fig3(&setup, &set)?,
+            FigureName::Fig5 => crate::figsweep::fig5(&setup, &set)?,
             FigureName::S17 => {
                 let dir = std::path::absolute(data::mnist_dir(a.data_dir.as_deref())?)
                     .context("--data-dir: cannot resolve path")?;

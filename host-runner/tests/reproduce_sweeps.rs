@@ -155,7 +155,9 @@ fn sweep_options_are_refused_for_other_figures() {
         "5",
     ]);
     assert_eq!(r.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&r.stderr).contains("fig1, fig2, fig3, fig9 and s17 only"));
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("fig1, fig2, fig3, fig5, fig9 and s17 only")
+    );
 }
 
 #[test]
@@ -234,4 +236,29 @@ fn s17_ranks_every_class_in_every_run() {
         })
         .collect();
     assert_eq!(hashes.len(), 20);
+}
+
+#[test]
+fn fig5_alpha_paths_are_on_the_60_samples_of_1_4_7() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("fig5");
+    reproduce("fig5", &dir, &["--epochs", "200"]);
+    figures(&dir, &["fig5_alpha"], "NOT THE PAPER");
+    // The runs train on the 60 samples of 1, 4 and 7.
+    for e in std::fs::read_dir(dir.join("runs")).unwrap() {
+        let j: Value =
+            serde_json::from_slice(&std::fs::read(e.unwrap().path().join("run.json")).unwrap())
+                .unwrap();
+        assert_eq!(j["samples"], 60);
+        assert_eq!(j["config"]["digits"], serde_json::json!([1, 4, 7]));
+    }
+    // 21 frames × 100 memories; ᾱ of every class sums the memory's α, and the memories
+    // start near zero (Gaussian initialisation), so the first frame's ᾱ are tiny.
+    let a = csv(&dir.join("fig5_alpha_n30.csv"));
+    assert_eq!(a.len(), 21 * 100);
+    for r in a.iter().take(100) {
+        for v in &r[2..] {
+            assert!(v.parse::<f64>().unwrap().abs() < 0.05, "{r:?}");
+        }
+    }
 }
