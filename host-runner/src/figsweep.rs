@@ -920,3 +920,180 @@ pub fn fig5(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
     figure::write(&s.out.join("fig5_alpha"), &panels, 2, (480, 420), s.note)?;
     Ok(Some(serde_json::Value::Object(out)))
 }
+
+/// Fig 8: digits 1, 7, 8 of the 200-digit set (60 samples), K = 100, η = 0.01, 10001
+/// epochs, every memory started at 0.8 × the mean 1 (or 7) with labels shifted towards
+/// it; the proportion of 1s among the memories with L ≥ 0.9 against n, per start, and
+/// the one-memory saddle (K = 1 at T/100^(1/n), 4000 steps, same start) with its ᾱ₁.
+pub fn fig8(s: &Setup, set: &Dataset) -> Result<Option<serde_json::Value>> {
+    let ns: Vec<f64> = if s.quick {
+        (2..=58).step_by(4).map(|n| n as f64).collect()
+    } else {
+        (2..=59).map(|n| n as f64).collect()
+    };
+    let ts = s.temperatures.clone().unwrap_or(if s.quick {
+        vec![800.0]
+    } else {
+        vec![550.0, 750.0, 800.0]
+    });
+    let seeds: Vec<String> = (0..if s.quick { 2 } else { 10 })
+        .map(|i| (s.seed + i).to_string())
+        .collect();
+    let epochs = s.epochs.unwrap_or(10_001);
+    let spec = Spec {
+        base: vec![
+            ("digits".into(), "1,7,8".into()),
+            ("memories".into(), "100".into()),
+            ("rate".into(), "0.01".into()),
+            ("epochs".into(), epochs.to_string()),
+            ("log-every".into(), "100".into()),
+        ],
+        axes: vec![
+            ("temperature".into(), fmt_list(&ts)),
+            (
+                "init".into(),
+                vec!["near-class:1".into(), "near-class:7".into()],
+            ),
+            ("n".into(), fmt_list(&ns)),
+            ("seed".into(), seeds.clone()),
+        ],
+        threshold: 0.9,
+    };
+    let Some(rows) = run_spec(s, &spec)? else {
+        return Ok(None);
+    };
+    // Proportion of 1s: counts averaged over the seeds first, as the reference does.
+    let mut csv = String::from(
+        "temperature,rescaled_temperature,init_digit,n,mean_ones,mean_sevens,proportion_of_ones\n",
+    );
+    let mut panels = Vec::new();
+    let mut table = Vec::new();
+    let pinv = crate::analyze::pseudo_inverse(&set.x, set.len(), D, 1e-10)?;
+    // The 60 training samples, for the K = 1 saddle runs.
+    let rows60: Vec<usize> = (0..set.len())
+        .filter(|&r| matches!(set.labels[r], 1 | 7 | 8))
+        .collect();
+    let sub = set.select(&rows60);
+    for &t in &ts {
+        let mut series = Vec::new();
+        let mut saddle_series = Vec::new();
+        for init in [1u8, 7] {
+            let tag = format!("near-class:{init}");
+            let mut pts = Vec::new();
+            for &n in &ns {
+                let mine: Vec<&ResultRow> = rows
+                    .iter()
+                    .filter(|r| {
+                        point(r, "temperature") == t
+                            && point(r, "n") == n
+                            && r.point.iter().any(|(k, v)| k == "init" && *v == tag)
+                    })
+                    .collect();
+                let ones = mine
+                    .iter()
+                    .map(|r| r.analysis.summary.population[1] as f64)
+                    .sum::<f64>()
+                    / mine.len().max(1) as f64;
+                let sevens = mine
+                    .iter()
+                    .map(|r| r.analysis.summary.population[7] as f64)
+                    .sum::<f64>()
+                    / mine.len().max(1) as f64;
+                let prop = if ones + sevens > 0.0 {
+                    ones / (ones + sevens)
+                } else {
+                    f64::NAN
+                };
+                let _ = writeln!(
+                    csv,
+                    "{t},{},{init},{n},{ones},{sevens},{prop}",
+                    t / D as f64
+                );
+                if prop.is_finite() {
+                    pts.push((n, prop));
+                }
+                table.push(
+                    json!({"temperature": t, "init": init, "n": n, "proportion_of_ones": prop}),
+                );
+            }
+            let col = TAB10[if init == 1 { 1 } else { 7 }];
+            series.push(Series::new(
+                &format!("start near a {init}"),
+                pts.clone(),
+                Mark::Line,
+                col,
+            ));
+            series.push(Series::new("", pts, Mark::Points(3), col));
+            // The saddle: one memory at T/100^(1/n) from the same start, 4000 steps.
+            let mut sp = Vec::new();
+            for &n in &ns {
+                let mean = class_mean_of(&sub, init);
+                let mut l = vec![-0.003 - 0.6; C];
+                l[init as usize] += 1.2;
+                let mut st = crate::train::NetState {
+                    m: mean.iter().map(|v| 0.8 * v).collect(),
+                    l,
+                    vm: vec![0.0; D],
+                    vl: vec![0.0; C],
+                };
+                let teff = t / 100f64.powf(1.0 / n);
+                crate::reproduce::train_small(
+                    &crate::reproduce::params(n, teff, 0.01)?,
+                    &sub.x,
+                    &sub.t,
+                    &mut st,
+                    4000,
+                    |_, _| {},
+                )?;
+                let ab = crate::dynamics::alpha_bar(&st.m, &pinv, &set.labels, C);
+                sp.push((n, ab[1]));
+            }
+            saddle_series.push(Series::new(
+                &format!("start near a {init}"),
+                sp.clone(),
+                Mark::Points(3),
+                col,
+            ));
+            let mut sc = String::from("n,saddle_alpha_bar_1\n");
+            for (n, a) in &sp {
+                let _ = writeln!(sc, "{n},{a}");
+            }
+            write_csv(s.out, &format!("fig8_saddle_T{t}_start{init}.csv"), &sc)?;
+        }
+        panels.push(Panel {
+            title: format!(
+                "Fig 8: proportion of 1s (L ≥ 0.9), T_r = {:.2}",
+                t / D as f64
+            ),
+            x_label: "n".into(),
+            y_label: "#1 / (#1 + #7)".into(),
+            y_range: Some((-0.05, 1.05)),
+            series,
+            ..Default::default()
+        });
+        panels.push(Panel {
+            title: format!(
+                "one-memory saddle at T/100^(1/n), T_r = {:.2}",
+                t / D as f64
+            ),
+            x_label: "n".into(),
+            y_label: "ᾱ₁ of the saddle".into(),
+            series: saddle_series,
+            ..Default::default()
+        });
+    }
+    write_csv(s.out, "fig8.csv", &csv)?;
+    figure::write(&s.out.join("fig8"), &panels, 2, (520, 400), s.note)?;
+    Ok(Some(json!({"proportions": table})))
+}
+
+fn class_mean_of(set: &Dataset, digit: u8) -> Vec<f64> {
+    let rows: Vec<usize> = (0..set.len()).filter(|&r| set.labels[r] == digit).collect();
+    let mut m = vec![0.0; set.d];
+    for &r in &rows {
+        for (v, x) in m.iter_mut().zip(&set.x[r * set.d..(r + 1) * set.d]) {
+            *v += x / rows.len() as f64;
+        }
+    }
+    m
+}

@@ -80,6 +80,9 @@ pub enum FigureName {
     /// Fig 5: digits 1, 4, 7 (60 samples), n = 3 and 30, T_r 1.02: ᾱ₁–ᾱ₄ and ᾱ₁–ᾱ₇
     /// trajectories, the splits and the plane ᾱ₁ + 2ᾱ₄ ≈ 1 between them.
     Fig5,
+    /// Fig 8: digits 1, 7, 8, every memory started near a 1 or a 7: the proportion of 1s
+    /// against n, and the one-memory saddle's ᾱ₁ (quick: T_r 1.02, every fourth n, 2 seeds).
+    Fig8,
     /// Fig S.17: the learning order over 100 seeds, each on a fresh 200-digit sample of
     /// MNIST (needs the MNIST files: --data-dir, $GHN_DATA_DIR or `ghn data fetch`).
     S17,
@@ -114,10 +117,13 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
             | FigureName::Fig9
             | FigureName::Fig3
             | FigureName::Fig5
+            | FigureName::Fig8
             | FigureName::S17
     );
     if !sweeps && (a.temperatures.is_some() || a.epochs.is_some()) {
-        bail!("--temperatures and --epochs apply to fig1, fig2, fig3, fig5, fig9 and s17 only");
+        bail!(
+            "--temperatures and --epochs apply to fig1, fig2, fig3, fig5, fig8, fig9 and s17 only"
+        );
     }
     if let Some(ts) = &a.temperatures {
         if ts.is_empty() || ts.iter().any(|t| !(t.is_finite() && *t > 0.0)) {
@@ -149,6 +155,7 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
             FigureName::Fig2 => crate::figsweep::fig2(&setup, &set)?,
             FigureName::Fig3 => crate::figsweep::fig3(&setup, &set)?,
             FigureName::Fig5 => crate::figsweep::fig5(&setup, &set)?,
+            FigureName::Fig8 => crate::figsweep::fig8(&setup, &set)?,
             FigureName::S17 => {
                 let dir = std::path::absolute(data::mnist_dir(a.data_dir.as_deref())?)
                     .context("--data-dir: cannot resolve path")?;
@@ -224,7 +231,7 @@ fn targets(classes: &[usize]) -> Vec<f64> {
 
 /// Trains `state` on `x` (P×D) with targets `y` for `epochs` full-batch steps, calling
 /// `each(epoch, state)` after every step (and once for epoch 0).
-fn train_small(
+pub(crate) fn train_small(
     params: &Params<f64>,
     x: &[f64],
     y: &[f64],
@@ -254,7 +261,7 @@ fn train_small(
     Ok(())
 }
 
-fn params(n: f64, t: f64, rate: f64) -> Result<Params<f64>> {
+pub(crate) fn params(n: f64, t: f64, rate: f64) -> Result<Params<f64>> {
     ParamsBuilder::new()
         .n(n)
         .temperature(t)

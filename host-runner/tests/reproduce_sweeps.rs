@@ -155,9 +155,8 @@ fn sweep_options_are_refused_for_other_figures() {
         "5",
     ]);
     assert_eq!(r.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&r.stderr).contains("fig1, fig2, fig3, fig5, fig9 and s17 only")
-    );
+    assert!(String::from_utf8_lossy(&r.stderr)
+        .contains("fig1, fig2, fig3, fig5, fig8, fig9 and s17 only"));
 }
 
 #[test]
@@ -261,4 +260,39 @@ fn fig5_alpha_paths_are_on_the_60_samples_of_1_4_7() {
             assert!(v.parse::<f64>().unwrap().abs() < 0.05, "{r:?}");
         }
     }
+}
+
+#[test]
+fn fig8_proportions_come_from_the_runs_populations() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("fig8");
+    reproduce("fig8", &dir, &["--quick", "--epochs", "200"]);
+    figures(&dir, &["fig8"], "NOT THE PAPER");
+    let rows = csv(&dir.join("fig8.csv"));
+    // Quick: T = 800, two starts, n = 2, 6, …, 58.
+    assert_eq!(rows.len(), 2 * 15);
+    let results = csv(&dir.join("results.csv"));
+    // results.csv: index,name,temperature,init,n,seed,cost,acc,maxα,std,count,pop0..9,…
+    for r in &rows {
+        let (init, n) = (&r[2], &r[3]);
+        let mine: Vec<&Vec<String>> = results
+            .iter()
+            .filter(|x| x[3] == format!("near-class:{init}") && &x[4] == n)
+            .collect();
+        assert_eq!(mine.len(), 2, "two seeds");
+        let mean = |c: usize| {
+            mine.iter()
+                .map(|x| x[11 + c].parse::<f64>().unwrap())
+                .sum::<f64>()
+                / 2.0
+        };
+        assert_eq!(r[4].parse::<f64>().unwrap(), mean(1));
+        assert_eq!(r[5].parse::<f64>().unwrap(), mean(7));
+    }
+    // Every memory starts as 0.8 × the mean of the chosen digit: after a few epochs the
+    // start's class dominates the L ≥ 0.9 memories at n = 2.
+    let first = &rows[0];
+    assert_eq!(first[2], "1");
+    assert_eq!(first[6].parse::<f64>().unwrap(), 1.0, "{first:?}");
+    assert_eq!(csv(&dir.join("fig8_saddle_T800_start7.csv")).len(), 15);
 }
