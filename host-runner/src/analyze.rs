@@ -9,10 +9,9 @@
 use crate::cli::training_data;
 use crate::data::Dataset;
 use crate::npz::{self, write_atomic, NpzOut};
-use crate::train::{evaluate, RunInfo};
+use crate::train::{evaluate, run_info};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ghn_core::ParamsBuilder;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -212,23 +211,6 @@ pub fn analyse_state(
     Ok((an, alpha))
 }
 
-/// The run.json next to `input` unless given.
-fn run_info(input: &Path, run: Option<&Path>) -> Result<(PathBuf, RunInfo)> {
-    let path = match run {
-        Some(p) => p.to_path_buf(),
-        None => input.parent().unwrap_or(Path::new(".")).join("run.json"),
-    };
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "{}: cannot read (give the run's run.json with --run)",
-            path.display()
-        )
-    })?;
-    let info: RunInfo = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a ghn run.json", path.display()))?;
-    Ok((path, info))
-}
-
 /// One analysed frame (a state is one frame at the run's last epoch).
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Frame {
@@ -296,15 +278,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<i32> {
         }
         e.to_vec()
     };
-    let mut b = ParamsBuilder::new()
-        .n(info.config.n)
-        .temperature(info.temperature);
-    if let Some(mm) = info.config.m {
-        b = b.m(mm);
-    }
-    let params = b
-        .build(d)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", run_path.display()))?;
+    let params = info.params(d, &run_path)?;
     let pinv = pseudo_inverse(&data.x, data.len(), d, a.rcond)?;
 
     let (ms, ls) = (

@@ -17,10 +17,9 @@ use crate::cli::training_data;
 use crate::data::Dataset;
 use crate::figure::{self, Cell, Mark, Panel, Series, TAB10};
 use crate::npz::{self, write_atomic, NpzOut};
-use crate::train::{evaluate, RunInfo};
+use crate::train::{evaluate, run_info};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ghn_core::ParamsBuilder;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -408,22 +407,6 @@ fn project(v: &[f64], mean: &[f64], axes: &[Vec<f64>; 2]) -> (f64, f64) {
     (dot(&axes[0]), dot(&axes[1]))
 }
 
-fn run_info(input: &Path, run: Option<&Path>) -> Result<(PathBuf, RunInfo)> {
-    let path = match run {
-        Some(p) => p.to_path_buf(),
-        None => input.parent().unwrap_or(Path::new(".")).join("run.json"),
-    };
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "{}: cannot read (give the run's run.json with --run)",
-            path.display()
-        )
-    })?;
-    let info: RunInfo = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a ghn run.json", path.display()))?;
-    Ok((path, info))
-}
-
 /// Everything `ghn dynamics` computes for one trajectory.
 pub struct Dynamics {
     /// Saved epochs.
@@ -494,15 +477,7 @@ pub fn compute(a: &DynamicsArgs) -> Result<(Dynamics, Dataset, PseudoInverse)> {
         bail!("{name}: {} epochs for {f} frames", epochs.len());
     }
     let epochs = epochs.to_vec();
-    let mut b = ParamsBuilder::new()
-        .n(info.config.n)
-        .temperature(info.temperature);
-    if let Some(mm) = info.config.m {
-        b = b.m(mm);
-    }
-    let params = b
-        .build(d)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", run_path.display()))?;
+    let params = info.params(d, &run_path)?;
     let ms = m.as_slice().context("M layout")?.to_vec();
     let ls = l.as_slice().context("L layout")?;
     let recognised: Vec<Vec<usize>> = (0..f)

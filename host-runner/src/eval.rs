@@ -2,26 +2,14 @@
 
 use crate::data::Dataset;
 use crate::npz;
-use crate::train::{evaluate, RunInfo};
-use anyhow::{bail, Context, Result};
-use ghn_core::ParamsBuilder;
+use crate::train::{evaluate, run_info};
+use anyhow::{bail, Result};
 use std::path::Path;
 
 /// Evaluates the state in `state` (M, L) with the n, m, T of `run` (default: run.json next
 /// to the state) on `data`, printing accuracy overall and per class.
 pub fn run(state: &Path, run: Option<&Path>, data: &Dataset) -> Result<i32> {
-    let run_path = match run {
-        Some(p) => p.to_path_buf(),
-        None => state.parent().unwrap_or(Path::new(".")).join("run.json"),
-    };
-    let text = std::fs::read_to_string(&run_path).with_context(|| {
-        format!(
-            "{}: cannot read (give the run's run.json with --run)",
-            run_path.display()
-        )
-    })?;
-    let info: RunInfo = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a ghn run.json", run_path.display()))?;
+    let (run_path, info) = run_info(state, run)?;
     let name = state.display().to_string();
     let mut z = npz::open(state)?;
     let m = npz::read_f64_2d(&mut z, "M", &name)?;
@@ -40,15 +28,7 @@ pub fn run(state: &Path, run: Option<&Path>, data: &Dataset) -> Result<i32> {
             data.d
         );
     }
-    let mut b = ParamsBuilder::new()
-        .n(info.config.n)
-        .temperature(info.temperature);
-    if let Some(mm) = info.config.m {
-        b = b.m(mm);
-    }
-    let params = b
-        .build(d)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", run_path.display()))?;
+    let params = info.params(d, &run_path)?;
     let m: Vec<f64> = m.iter().copied().collect();
     let l: Vec<f64> = l.iter().copied().collect();
     let res = evaluate(&params, data, &data.x, &data.t, &m, &l, k);

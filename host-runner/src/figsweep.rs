@@ -552,6 +552,28 @@ pub fn stages_in_order(order: &[(usize, Option<i64>)], stages: &[&[usize]]) -> b
     })
 }
 
+/// `ghn dynamics` of a sweep run's trajectory, written into `dir`.
+fn run_dynamics(
+    s: &Setup,
+    row: &ResultRow,
+    dir: &Path,
+) -> Result<(
+    crate::dynamics::Dynamics,
+    Dataset,
+    crate::analyze::PseudoInverse,
+)> {
+    let args = crate::dynamics::DynamicsArgs {
+        trajectory: s.out.join("runs").join(&row.name).join("trajectory.npz"),
+        run: None,
+        group_threshold: 0.05,
+        learned_above: 4,
+        out: dir.to_path_buf(),
+    };
+    let (dy, data, pinv) = crate::dynamics::compute(&args)?;
+    crate::dynamics::write(dir, &dy, &data, s.note)?;
+    Ok((dy, data, pinv))
+}
+
 /// Fig 3: n = 3 and n = 30 at T_r 0.85, 3501 epochs saved every 10: recognised samples per
 /// class, the learning tree and order, transition matrices, PCA paths, memory samples.
 pub fn fig3(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
@@ -573,15 +595,7 @@ pub fn fig3(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
         let n = point(row, "n");
         let t = point(row, "temperature");
         let dir = s.out.join(format!("dynamics_n{n}_T{t}"));
-        let args = crate::dynamics::DynamicsArgs {
-            trajectory: s.out.join("runs").join(&row.name).join("trajectory.npz"),
-            run: None,
-            group_threshold: 0.05,
-            learned_above: 4,
-            out: dir.clone(),
-        };
-        let (dy, data, pinv) = crate::dynamics::compute(&args)?;
-        crate::dynamics::write(&dir, &dy, &data, s.note)?;
+        let (dy, data, pinv) = run_dynamics(s, row, &dir)?;
         // The tree at thresholds a factor 10 apart (0.05/√10 and 0.05·√10).
         let last_l = &dy.last_l;
         let shapes: Vec<_> = [0.05 / 10f64.sqrt(), 0.05 * 10f64.sqrt()]
@@ -814,15 +828,7 @@ pub fn fig5(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
     for row in &rows {
         let (n, t) = (point(row, "n"), point(row, "temperature"));
         let dir = s.out.join(format!("dynamics_n{n}_T{t}"));
-        let args = crate::dynamics::DynamicsArgs {
-            trajectory: s.out.join("runs").join(&row.name).join("trajectory.npz"),
-            run: None,
-            group_threshold: 0.05,
-            learned_above: 4,
-            out: dir.clone(),
-        };
-        let (dy, data, pinv) = crate::dynamics::compute(&args)?;
-        crate::dynamics::write(&dir, &dy, &data, s.note)?;
+        let (dy, data, pinv) = run_dynamics(s, row, &dir)?;
         let (k, f) = (dy.k, dy.epochs.len());
         // ᾱ of every memory at every frame, on the 60 samples.
         let mut abar = vec![[0.0f64; C]; f * k];

@@ -321,6 +321,39 @@ pub struct RunInfo {
     pub final_accuracy: f64,
 }
 
+/// Reads the run.json given, or the one next to `input` (a state or trajectory file),
+/// with errors naming the file.
+pub fn run_info(input: &Path, run: Option<&Path>) -> Result<(PathBuf, RunInfo)> {
+    let path = match run {
+        Some(p) => p.to_path_buf(),
+        None => input.parent().unwrap_or(Path::new(".")).join("run.json"),
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{}: cannot read (give the run's run.json with --run)",
+            path.display()
+        )
+    })?;
+    let info: RunInfo = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a ghn run.json", path.display()))?;
+    Ok((path, info))
+}
+
+impl RunInfo {
+    /// The model parameters (n, m, absolute T) the run trained with, for `d` pixels;
+    /// errors name `path`, the run.json.
+    pub fn params(&self, d: usize, path: &Path) -> Result<ghn_core::Params<f64>> {
+        let mut b = ghn_core::ParamsBuilder::new()
+            .n(self.config.n)
+            .temperature(self.temperature);
+        if let Some(mm) = self.config.m {
+            b = b.m(mm);
+        }
+        b.build(d)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+}
+
 /// Options of a run that do not change its result.
 pub struct RunOptions {
     /// Output directory.

@@ -4,17 +4,9 @@
 
 mod common;
 
-use common::{python_ok, run, run_ok};
+use common::{csv, python_ok, run, run_ok};
 use serde_json::Value;
 use std::path::Path;
-
-fn csv(path: &Path) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines()
-        .skip(1)
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect()
-}
 
 fn png(path: &Path) {
     let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
