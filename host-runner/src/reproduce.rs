@@ -77,6 +77,9 @@ pub enum FigureName {
     /// Fig 3: the dynamics at n = 3 and n = 30 (T_r 0.85, 3501 epochs saved every 10):
     /// recognised samples, the learning tree and order, transitions, PCA paths.
     Fig3,
+    /// Fig 4: 400 memories on a seeded 1000-digit MNIST sample, n = 3 and 30: the
+    /// learning trees (needs the MNIST files, like s17).
+    Fig4,
     /// Fig 5: digits 1, 4, 7 (60 samples), n = 3 and 30, T_r 1.02: ᾱ₁–ᾱ₄ and ᾱ₁–ᾱ₇
     /// trajectories, the splits and the plane ᾱ₁ + 2ᾱ₄ ≈ 1 between them.
     Fig5,
@@ -116,14 +119,13 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
             | FigureName::Fig2
             | FigureName::Fig9
             | FigureName::Fig3
+            | FigureName::Fig4
             | FigureName::Fig5
             | FigureName::Fig8
             | FigureName::S17
     );
     if !sweeps && (a.temperatures.is_some() || a.epochs.is_some()) {
-        bail!(
-            "--temperatures and --epochs apply to fig1, fig2, fig3, fig5, fig8, fig9 and s17 only"
-        );
+        bail!("--temperatures and --epochs apply to fig1–fig5, fig8, fig9 and s17 only");
     }
     if let Some(ts) = &a.temperatures {
         if ts.is_empty() || ts.iter().any(|t| !(t.is_finite() && *t > 0.0)) {
@@ -156,10 +158,14 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
             FigureName::Fig3 => crate::figsweep::fig3(&setup, &set)?,
             FigureName::Fig5 => crate::figsweep::fig5(&setup, &set)?,
             FigureName::Fig8 => crate::figsweep::fig8(&setup, &set)?,
-            FigureName::S17 => {
+            FigureName::S17 | FigureName::Fig4 => {
                 let dir = std::path::absolute(data::mnist_dir(a.data_dir.as_deref())?)
                     .context("--data-dir: cannot resolve path")?;
-                crate::figsweep::s17(&setup, &dir)?
+                if a.figure == FigureName::S17 {
+                    crate::figsweep::s17(&setup, &dir)?
+                } else {
+                    crate::figsweep::fig4(&setup, &dir)?
+                }
             }
             _ => crate::figsweep::fig9(&setup, &set)?,
         };

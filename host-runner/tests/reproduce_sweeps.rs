@@ -147,8 +147,7 @@ fn sweep_options_are_refused_for_other_figures() {
         "5",
     ]);
     assert_eq!(r.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&r.stderr)
-        .contains("fig1, fig2, fig3, fig5, fig8, fig9 and s17 only"));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("fig1–fig5, fig8, fig9 and s17 only"));
 }
 
 #[test]
@@ -287,4 +286,24 @@ fn fig8_proportions_come_from_the_runs_populations() {
     assert_eq!(first[2], "1");
     assert_eq!(first[6].parse::<f64>().unwrap(), 1.0, "{first:?}");
     assert_eq!(csv(&dir.join("fig8_saddle_T800_start7.csv")).len(), 15);
+}
+
+#[test]
+fn fig4_trains_400_memories_on_1000_mnist_digits() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("fig4");
+    let mnist = common::shared_mnist().display().to_string();
+    reproduce("fig4", &dir, &["--epochs", "50", "--data-dir", &mnist]);
+    for e in std::fs::read_dir(dir.join("runs")).unwrap() {
+        let j: Value =
+            serde_json::from_slice(&std::fs::read(e.unwrap().path().join("run.json")).unwrap())
+                .unwrap();
+        assert_eq!(j["samples"], 1000);
+        assert_eq!(j["config"]["memories"], 400);
+    }
+    for sub in ["dynamics_n3_T670", "dynamics_n30_T670"] {
+        figures(&dir.join(sub), &["tree", "recognised"], "NOT THE PAPER");
+        // Frames at 0, 25, 50.
+        assert_eq!(csv(&dir.join(sub).join("recognised.csv")).len(), 3);
+    }
 }
