@@ -597,9 +597,11 @@ pub fn fig3(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
         let t = point(row, "temperature");
         let dir = s.out.join(format!("dynamics_n{n}_T{t}"));
         let (dy, data, pinv) = run_dynamics(s, row, &dir, 4)?;
-        // The tree at thresholds a factor 10 apart (0.05/√10 and 0.05·√10).
+        // The tree at thresholds a factor 10 apart (0.05/√10 and 0.05·√10): its first
+        // class-separating splits, and whether the whole shape is the same.
         let last_l = &dy.last_l;
-        let shapes: Vec<_> = [0.05 / 10f64.sqrt(), 0.05 * 10f64.sqrt()]
+        let thresholds = [0.05 / 10f64.sqrt(), 0.05, 0.05 * 10f64.sqrt()];
+        let trees: Vec<_> = thresholds
             .iter()
             .map(|&thr| {
                 crate::dynamics::split_tree(
@@ -614,7 +616,20 @@ pub fn fig3(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
                 )
             })
             .collect();
-        let stable = shapes[0].shape() == dy.tree.shape() && shapes[1].shape() == dy.tree.shape();
+        let stable = trees[0].shape() == dy.tree.shape() && trees[2].shape() == dy.tree.shape();
+        let coarse: Vec<serde_json::Value> = thresholds
+            .iter()
+            .zip(&trees)
+            .map(|(thr, t)| {
+                let first: Vec<serde_json::Value> = t
+                    .class_splits()
+                    .into_iter()
+                    .take(3)
+                    .map(|(b, a, e)| json!({"epoch": e, "before": b, "after": a}))
+                    .collect();
+                json!({"threshold": thr, "splits": t.splits.len(), "first_class_splits": first})
+            })
+            .collect();
         // Memory samples at the paper's epochs (every fifth memory), one row per epoch.
         let wanted = if n >= 15.0 {
             FIG3_PANELS_30
@@ -649,7 +664,7 @@ pub fn fig3(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
                 "splits": dy.tree.splits.len(),
                 "first_split_epoch": dy.tree.splits.first().map(|x| x.epoch),
                 "tree_shape_same_at_threshold_x10": stable,
-                "split_counts_at_0.0158_0.05_0.158": [shapes[0].splits.len(), dy.tree.splits.len(), shapes[1].splits.len()],
+                "trees_at_thresholds": coarse,
                 "memories_at_epochs": shown,
             }),
         );
