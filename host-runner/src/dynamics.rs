@@ -773,7 +773,7 @@ fn tree_panel(tree: &Tree, epochs: &[i64], c: usize) -> Panel {
     let mut by_color: Vec<Vec<(f64, f64)>> = vec![Vec::new(); c + 1];
     for n in &tree.nodes {
         let x1 = n.end_epoch.map_or(last, |e| e as f64);
-        // A node with one class is drawn in its colour, a mixed one in grey.
+        // A node with one class is drawn in its colour, a mixed one in black (grey is 7).
         let present: Vec<usize> = (0..c).filter(|&j| n.classes[j] > 0).collect();
         let col = if present.len() == 1 { present[0] } else { c };
         by_color[col].push((n.start_epoch as f64, y[n.id]));
@@ -793,7 +793,7 @@ fn tree_panel(tree: &Tree, epochs: &[i64], c: usize) -> Panel {
             let (name, col) = if j < c {
                 (format!("{j}"), TAB10[j % 10])
             } else {
-                ("mixed".to_string(), (110, 110, 110))
+                ("mixed".to_string(), (0, 0, 0))
             };
             Series::new(&name, v, Mark::Segments, col)
         })

@@ -432,6 +432,7 @@ pub fn fig9(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
     csv.push('\n');
     let mut cells = Vec::new();
     let mut table = Vec::new();
+    let mut top = 0.0f64;
     let width = if ts.len() > 1 {
         (ts[1] - ts[0]) / D as f64
     } else {
@@ -455,6 +456,7 @@ pub fn fig9(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
             y += p as f64;
         }
         csv.push('\n');
+        top = top.max(y);
         table.push(json!({"temperature": t, "population": pop}));
     }
     let legend: Vec<Series> = (0..C)
@@ -467,7 +469,8 @@ pub fn fig9(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
         x_label: "T_r".into(),
         y_label: "memories".into(),
         x_range: Some((lo, hi)),
-        y_range: Some((0.0, 100.0)),
+        // A memory can count for several classes, so a stack may exceed K.
+        y_range: Some((0.0, top.max(1.0) * 1.05)),
         series: legend,
         cells,
     };
