@@ -311,7 +311,7 @@ const FIG2_T: [f64; 3] = [450.0, 650.0, 750.0];
 /// Fig 2a: mean max |α| and the reconstruction count against n, per temperature.
 pub fn fig2(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
     let ns: Vec<f64> = if s.quick {
-        (2..=60).step_by(4).map(|n| n as f64).collect()
+        (2..=60).step_by(6).map(|n| n as f64).collect()
     } else {
         (2..=60).map(|n| n as f64).collect()
     };

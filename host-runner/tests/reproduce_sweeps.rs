@@ -101,8 +101,8 @@ fn fig2_table_is_the_sweep_summary_per_temperature_and_n() {
     png(&dir.join("fig2_memories.png"));
     let rows = csv(&dir.join("fig2a.csv"));
     let ns: Vec<f64> = rows.iter().map(|r| r[2].parse().unwrap()).collect();
-    let want: Vec<f64> = (2..=60).step_by(4).map(|n| n as f64).collect();
-    assert_eq!(ns, want, "quick grid: n = 2, 6, …, 58");
+    let want: Vec<f64> = (2..=60).step_by(6).map(|n| n as f64).collect();
+    assert_eq!(ns, want, "quick grid: n = 2, 8, …, 56");
     let results = csv(&dir.join("results.csv"));
     for (r, s) in rows.iter().zip(&results) {
         // results.csv: index,name,n,temperature,final_cost,final_accuracy,mean_max_alpha,std,count
