@@ -276,7 +276,8 @@ pub fn training_data(cfg: &TrainConfig) -> Result<Dataset> {
     }
 }
 
-fn default_threads() -> usize {
+/// The machine's cores: the default for every `--threads` and `--jobs`.
+pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)

@@ -9,6 +9,7 @@
 use crate::data::Dataset;
 use crate::figure::{self, Cell, Mark, Panel, Series, TAB10};
 use crate::npz::{self, write_atomic};
+use crate::reproduce::{class_mean, write_csv};
 use crate::sweep::{self, Outcome, ResultRow, Spec};
 use crate::train::EXIT_INTERRUPTED;
 use anyhow::{bail, Context, Result};
@@ -149,10 +150,6 @@ fn images_png(path: &Path, images: &[Option<Vec<f64>>], cols: usize) -> Result<(
         enc.write_header()?.write_image_data(&img)?;
     }
     write_atomic(path, &bytes)
-}
-
-fn write_csv(out: &Path, name: &str, text: &str) -> Result<()> {
-    write_atomic(&out.join(name), text.as_bytes())
 }
 
 /// Memories whose label for `digit` is ≥ `thr`, lowering `thr` by 0.1 until some exist
@@ -1052,7 +1049,7 @@ pub fn fig8(s: &Setup, set: &Dataset) -> Result<Option<serde_json::Value>> {
             // The saddle: one memory at T/100^(1/n) from the same start, 4000 steps.
             let mut sp = Vec::new();
             for &n in &ns {
-                let mean = class_mean_of(&sub, init);
+                let mean = class_mean(&sub, init);
                 let mut l = vec![-0.003 - 0.6; C];
                 l[init as usize] += 1.2;
                 let mut st = crate::train::NetState {
@@ -1110,17 +1107,6 @@ pub fn fig8(s: &Setup, set: &Dataset) -> Result<Option<serde_json::Value>> {
     write_csv(s.out, "fig8.csv", &csv)?;
     figure::write(&s.out.join("fig8"), &panels, 2, (520, 400), s.note)?;
     Ok(Some(json!({"proportions": table})))
-}
-
-fn class_mean_of(set: &Dataset, digit: u8) -> Vec<f64> {
-    let rows: Vec<usize> = (0..set.len()).filter(|&r| set.labels[r] == digit).collect();
-    let mut m = vec![0.0; set.d];
-    for &r in &rows {
-        for (v, x) in m.iter_mut().zip(&set.x[r * set.d..(r + 1) * set.d]) {
-            *v += x / rows.len() as f64;
-        }
-    }
-    m
 }
 
 /// Fig 4: K = 400 memories on a seeded class-balanced 1000-digit sample of MNIST (100 per

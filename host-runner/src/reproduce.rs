@@ -97,11 +97,7 @@ const C: usize = 10;
 
 /// Runs `ghn reproduce`.
 pub fn run(a: &ReproduceArgs) -> Result<i32> {
-    let threads = a.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let threads = a.threads.unwrap_or_else(crate::cli::default_threads);
     if threads == 0 {
         bail!("--threads must be at least 1");
     }
@@ -210,7 +206,7 @@ fn row(set: &Dataset, r: usize) -> &[f64] {
 }
 
 /// The mean image of the rows of class `digit`.
-fn class_mean(set: &Dataset, digit: u8) -> Vec<f64> {
+pub(crate) fn class_mean(set: &Dataset, digit: u8) -> Vec<f64> {
     let rows: Vec<usize> = (0..set.len()).filter(|&r| set.labels[r] == digit).collect();
     let mut m = vec![0.0; set.d];
     for &r in &rows {
@@ -276,7 +272,7 @@ pub(crate) fn params(n: f64, t: f64, rate: f64) -> Result<Params<f64>> {
         .map_err(|e| anyhow::anyhow!("parameters: {e:?}"))
 }
 
-fn write_csv(dir: &Path, name: &str, text: &str) -> Result<()> {
+pub(crate) fn write_csv(dir: &Path, name: &str, text: &str) -> Result<()> {
     write_atomic(&dir.join(name), text.as_bytes())
 }
 

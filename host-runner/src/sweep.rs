@@ -734,17 +734,11 @@ pub fn write_results(spec: &Spec, dir: &Path, rows: &[ResultRow]) -> Result<()> 
     )
 }
 
-fn default_jobs() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-}
-
 /// Runs `ghn sweep`.
 pub fn run(cmd: &SweepCommand) -> Result<i32> {
     match cmd {
         SweepCommand::Run(a) => {
-            let jobs = a.jobs.unwrap_or_else(default_jobs);
+            let jobs = a.jobs.unwrap_or_else(crate::cli::default_threads);
             if jobs == 0 {
                 bail!("--jobs must be at least 1");
             }
