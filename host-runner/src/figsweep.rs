@@ -120,36 +120,10 @@ fn point(row: &ResultRow, key: &str) -> f64 {
         .expect("axis present")
 }
 
-/// Renders groups of images (D pixels each, blue–white–red) in a grid of `cols` images
-/// per row, a blank slot for `None`.
+/// Digit images (28×28, scale 2) in rows of `cols`, a blank slot for `None`.
 fn images_png(path: &Path, images: &[Option<Vec<f64>>], cols: usize) -> Result<()> {
-    let side = 28;
-    let scale = 2;
-    let gap = 3;
-    let cols = cols.max(1);
-    let rows = images.len().div_ceil(cols).max(1);
-    let (cw, ch) = (side * scale + gap, side * scale + gap);
-    let (iw, ih) = (cols * cw + gap, rows * ch + gap);
-    let mut img = vec![255u8; iw * ih * 3];
-    for (i, im) in images.iter().enumerate() {
-        let Some(im) = im else { continue };
-        let (gr, gc) = (i / cols, i % cols);
-        for y in 0..side * scale {
-            for x in 0..side * scale {
-                let v = im[(y / scale) * side + x / scale];
-                let o = ((gap + gr * ch + y) * iw + gap + gc * cw + x) * 3;
-                img[o..o + 3].copy_from_slice(&crate::plot::bwr(v));
-            }
-        }
-    }
-    let mut bytes = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut bytes, iw as u32, ih as u32);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.write_header()?.write_image_data(&img)?;
-    }
-    write_atomic(path, &bytes)
+    let refs: Vec<Option<&[f64]>> = images.iter().map(|v| v.as_deref()).collect();
+    crate::plot::grid_png(path, &refs, (28, 28), cols, 2, 3)
 }
 
 /// Memories whose label for `digit` is ≥ `thr`, lowering `thr` by 0.1 until some exist
