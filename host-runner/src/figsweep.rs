@@ -573,27 +573,26 @@ pub fn fig3(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
         let (dy, data, pinv) = run_dynamics(s, row, &dir, 4)?;
         // The tree at thresholds a factor 10 apart (0.05/√10 and 0.05·√10): its first
         // class-separating splits, and whether the whole shape is the same.
-        let last_l = &dy.last_l;
+        // run_dynamics already built the 0.05 tree; only the other two are new.
+        let at = |thr: f64| {
+            crate::dynamics::split_tree(
+                &dy.m,
+                &dy.epochs,
+                dy.k,
+                D,
+                &dy.last_l,
+                C,
+                thr,
+                Some((&pinv, &data.labels)),
+            )
+        };
         let thresholds = [0.05 / 10f64.sqrt(), 0.05, 0.05 * 10f64.sqrt()];
-        let trees: Vec<_> = thresholds
-            .iter()
-            .map(|&thr| {
-                crate::dynamics::split_tree(
-                    &dy.m,
-                    &dy.epochs,
-                    dy.k,
-                    D,
-                    last_l,
-                    C,
-                    thr,
-                    Some((&pinv, &data.labels)),
-                )
-            })
-            .collect();
-        let stable = trees[0].shape() == dy.tree.shape() && trees[2].shape() == dy.tree.shape();
+        let (lo, hi) = (at(thresholds[0]), at(thresholds[2]));
+        let trees = [&lo, &dy.tree, &hi];
+        let stable = lo.shape() == dy.tree.shape() && hi.shape() == dy.tree.shape();
         let coarse: Vec<serde_json::Value> = thresholds
             .iter()
-            .zip(&trees)
+            .zip(trees)
             .map(|(thr, t)| {
                 let first: Vec<serde_json::Value> = t
                     .class_splits()
