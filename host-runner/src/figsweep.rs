@@ -526,6 +526,22 @@ pub fn stages_in_order(order: &[(usize, Option<i64>)], stages: &[&[usize]]) -> b
     })
 }
 
+/// The grid of the dynamics figures: `base` settings (in this order), n ∈ {3, 30} (slowest),
+/// then the temperatures.
+fn two_n_spec(ts: &[f64], base: &[(&str, String)]) -> Spec {
+    Spec {
+        base: base
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        axes: vec![
+            ("n".into(), fmt_list(&[3.0, 30.0])),
+            ("temperature".into(), fmt_list(ts)),
+        ],
+        threshold: 0.99,
+    }
+}
+
 /// `ghn dynamics` of a sweep run's trajectory, written into `dir`.
 fn run_dynamics(
     s: &Setup,
@@ -792,23 +808,19 @@ mod stage_tests {
 pub fn fig5(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
     let ts = s.temperatures.clone().unwrap_or(vec![800.0]);
     let epochs = s.epochs.unwrap_or(if s.quick { 2801 } else { 3501 });
-    let spec = Spec {
-        base: vec![
-            ("digits".into(), "1,4,7".into()),
-            ("memories".into(), "100".into()),
-            ("rate".into(), "0.0035".into()),
-            ("epochs".into(), epochs.to_string()),
-            ("seed".into(), s.seed.to_string()),
-            ("save-every".into(), "10".into()),
-            ("save-precision".into(), "f32".into()),
-            ("log-every".into(), "10".into()),
+    let spec = two_n_spec(
+        &ts,
+        &[
+            ("digits", "1,4,7".into()),
+            ("memories", "100".into()),
+            ("rate", "0.0035".into()),
+            ("epochs", epochs.to_string()),
+            ("seed", s.seed.to_string()),
+            ("save-every", "10".into()),
+            ("save-precision", "f32".into()),
+            ("log-every", "10".into()),
         ],
-        axes: vec![
-            ("n".into(), fmt_list(&[3.0, 30.0])),
-            ("temperature".into(), fmt_list(&ts)),
-        ],
-        threshold: 0.99,
-    };
+    );
     let Some(rows) = run_spec(s, &spec)? else {
         return Ok(None);
     };
@@ -1089,25 +1101,21 @@ pub fn fig8(s: &Setup, set: &Dataset) -> Result<Option<serde_json::Value>> {
 pub fn fig4(s: &Setup, mnist: &Path) -> Result<Option<serde_json::Value>> {
     let ts = s.temperatures.clone().unwrap_or(vec![670.0]);
     let epochs = s.epochs.unwrap_or(if s.quick { 2501 } else { 5001 });
-    let spec = Spec {
-        base: vec![
-            ("data".into(), "mnist".into()),
-            ("data-dir".into(), mnist.display().to_string()),
-            ("per-class".into(), "100".into()),
-            ("memories".into(), "400".into()),
-            ("rate".into(), "0.005".into()),
-            ("epochs".into(), epochs.to_string()),
-            ("seed".into(), s.seed.to_string()),
-            ("save-every".into(), "25".into()),
-            ("save-precision".into(), "f32".into()),
-            ("log-every".into(), "25".into()),
+    let spec = two_n_spec(
+        &ts,
+        &[
+            ("data", "mnist".into()),
+            ("data-dir", mnist.display().to_string()),
+            ("per-class", "100".into()),
+            ("memories", "400".into()),
+            ("rate", "0.005".into()),
+            ("epochs", epochs.to_string()),
+            ("seed", s.seed.to_string()),
+            ("save-every", "25".into()),
+            ("save-precision", "f32".into()),
+            ("log-every", "25".into()),
         ],
-        axes: vec![
-            ("n".into(), fmt_list(&[3.0, 30.0])),
-            ("temperature".into(), fmt_list(&ts)),
-        ],
-        threshold: 0.99,
-    };
+    );
     let Some(rows) = run_spec(s, &spec)? else {
         return Ok(None);
     };
