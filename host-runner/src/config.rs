@@ -104,17 +104,9 @@ impl std::str::FromStr for InitSpec {
                 })?;
             Ok(InitSpec::NearClass { digit })
         } else if let Some(rest) = s.strip_prefix("pair:") {
-            let v: Vec<f64> = rest
-                .split(',')
-                .map(|t| t.trim().parse::<f64>())
-                .collect::<Result<_, _>>()
-                .ok()
-                .filter(|v: &Vec<f64>| v.len() == 3 && v.iter().all(|x| x.is_finite()))
-                .with_context(|| {
-                    format!(
-                        "--init pair:ALPHA,ELL,DELTA expects three finite numbers, got `{rest}`"
-                    )
-                })?;
+            let v = finite_numbers(rest, ',', 3).with_context(|| {
+                format!("--init pair:ALPHA,ELL,DELTA expects three finite numbers, got `{rest}`")
+            })?;
             if v[0].abs() > 1.0 || v[1].abs() > 1.0 {
                 bail!(
                     "--init pair: ALPHA and ELL must lie in [-1, 1] (got {}, {})",
@@ -136,6 +128,17 @@ impl std::str::FromStr for InitSpec {
             bail!("--init `{s}`: expected gaussian:MEAN,STD, near-class:D or pair:ALPHA,ELL,DELTA (or use --init-state FILE)")
         }
     }
+}
+
+/// Exactly `count` finite numbers separated by `sep` (spaces around them allowed), or
+/// `None`: the shared reading of `pair:A,L,D`, `--gram` and `--n-range`, whose callers
+/// give their own messages.
+pub(crate) fn finite_numbers(s: &str, sep: char, count: usize) -> Option<Vec<f64>> {
+    s.split(sep)
+        .map(|t| t.trim().parse::<f64>())
+        .collect::<Result<Vec<f64>, _>>()
+        .ok()
+        .filter(|v| v.len() == count && v.iter().all(|x| x.is_finite()))
 }
 
 /// Every setting of a training run.

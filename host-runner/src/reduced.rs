@@ -189,12 +189,7 @@ impl SystemArgs {
 
 /// `--gram AA,AB,BB`: three finite numbers of two independent samples.
 fn parse_gram(s: &str) -> Result<Gram<f64>> {
-    let v: Vec<f64> = s
-        .split(',')
-        .map(|t| t.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .ok()
-        .filter(|v: &Vec<f64>| v.len() == 3 && v.iter().all(|x| x.is_finite()))
+    let v = crate::config::finite_numbers(s, ',', 3)
         .with_context(|| format!("--gram expects three numbers AA,AB,BB, got `{s}`"))?;
     let g = Gram {
         aa: v[0],
@@ -244,12 +239,7 @@ fn pair_gram(s: &str) -> Result<Gram<f64>> {
 /// `START:STOP:STEP` → START, START+STEP, … below STOP, each rounded to 10 decimals so
 /// that 1.2:72:0.1 prints 1.3, not 1.3000000000000003.
 fn parse_range(s: &str) -> Result<Vec<f64>> {
-    let v: Vec<f64> = s
-        .split(':')
-        .map(|t| t.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .ok()
-        .filter(|v: &Vec<f64>| v.len() == 3 && v.iter().all(|x| x.is_finite()))
+    let v = crate::config::finite_numbers(s, ':', 3)
         .with_context(|| format!("--n-range expects START:STOP:STEP, got `{s}`"))?;
     let (start, stop, step) = (v[0], v[1], v[2]);
     if step <= 0.0 || stop <= start {
