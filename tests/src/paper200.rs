@@ -21,3 +21,17 @@ pub fn load() -> (Vec<f64>, Vec<f64>) {
     let classes: Vec<usize> = (0..200).map(|p| p / 20).collect();
     (x, crate::strategies::one_hot(&classes, C))
 }
+
+/// Rows `rows` of the set: their samples (len×784) and targets (len×10), in that order.
+pub fn rows(rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
+    let (x, y) = load();
+    let xs = rows
+        .iter()
+        .flat_map(|&r| x[r * D..(r + 1) * D].to_vec())
+        .collect();
+    let ys = rows
+        .iter()
+        .flat_map(|&r| y[r * C..(r + 1) * C].to_vec())
+        .collect();
+    (xs, ys)
+}

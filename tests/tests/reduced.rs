@@ -226,18 +226,9 @@ fn stable_fixed_points_are_unstable_to_splitting() {
 /// L[d_B] = −ℓ ∓ δℓ), with a perturbation small enough for the linearisation.
 #[test]
 fn linearised_splitting_matches_a_full_two_memory_run() {
-    let (x200, y200) = ghn_tests::paper200::load();
     let d = ghn_tests::paper200::D;
     let c = ghn_tests::paper200::C;
-    let (ra, rb) = (21, 81);
-    let x: Vec<f64> = [ra, rb]
-        .iter()
-        .flat_map(|&r| x200[r * d..(r + 1) * d].to_vec())
-        .collect();
-    let y: Vec<f64> = [ra, rb]
-        .iter()
-        .flat_map(|&r| y200[r * c..(r + 1) * c].to_vec())
-        .collect();
+    let (x, y) = ghn_tests::paper200::rows(&[21, 81]);
     let (a, b) = (&x[..d], &x[d..]);
     let g = Gram::of(a, b);
     let (n, t, eta) = (12.0, 800.0, 0.001);
@@ -333,18 +324,9 @@ fn linearised_splitting_matches_a_full_two_memory_run() {
 /// the reduced system's outer stable fixed points within 0.01 in α and ℓ.
 #[test]
 fn full_one_memory_runs_land_on_the_outer_fixed_points() {
-    let (x200, y200) = ghn_tests::paper200::load();
     let (d, c) = (ghn_tests::paper200::D, ghn_tests::paper200::C);
-    let (ra, rb) = (21, 81);
     let (da, db) = (1, 4);
-    let x: Vec<f64> = [ra, rb]
-        .iter()
-        .flat_map(|&r| x200[r * d..(r + 1) * d].to_vec())
-        .collect();
-    let y: Vec<f64> = [ra, rb]
-        .iter()
-        .flat_map(|&r| y200[r * c..(r + 1) * c].to_vec())
-        .collect();
+    let (x, y) = ghn_tests::paper200::rows(&[21, 81]);
     let (a, b) = (&x[..d], &x[d..]);
     let g = Gram::of(a, b);
     let det = g.aa * g.bb - g.ab * g.ab;
