@@ -10,10 +10,12 @@
 //! split there. The threshold mostly sets when a split is seen: groups that separate
 //! exponentially give the same tree at thresholds a factor 10 apart (tested); in real
 //! runs a memory moves at most η per pixel and step, so split epochs move with the
-//! threshold and so does the fine structure within a class, while the class-separating
-//! splits ([`Tree::class_splits`]) stay (README, RESULTS).
+//! threshold and so does the fine structure. The class tree ([`crate::classtree`]) is
+//! built at the threshold and at the ends of a window around it (a factor 10 by default)
+//! and their consensus says which clades hold over the whole window (README, RESULTS).
 
 use crate::analyze::{pseudo_inverse, PseudoInverse};
+use crate::classtree::{class_tree, consensus, identities, Consensus};
 use crate::cli::training_data;
 use crate::data::Dataset;
 use crate::figure::{self, Cell, Mark, Panel, Series, TAB10};
@@ -37,6 +39,10 @@ pub struct DynamicsArgs {
     /// Grouping threshold: memories closer than this RMS pixel distance are together.
     #[arg(long, default_value_t = 0.05)]
     pub group_threshold: f64,
+    /// The class tree is also built at threshold/√W and threshold·√W, and the clades found
+    /// at all three are reported as the consensus (1: the threshold alone).
+    #[arg(long, default_value_t = 10.0, value_name = "W")]
+    pub threshold_window: f64,
     /// A class counts as learned from the first frame with more than this many of its
     /// training samples recognised (the reference: 4 of 20).
     #[arg(long, default_value_t = 4)]
@@ -100,35 +106,6 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// The splits that separate classes, as (classes before, classes of each side, epoch):
-    /// a side's classes are those holding at least a tenth of its memories (by final
-    /// identity); splits inside one class set are left out. This coarse tree is what the
-    /// paper draws; finer splits among memories of one class depend on the threshold.
-    pub fn class_splits(&self) -> Vec<(Vec<usize>, Vec<Vec<usize>>, i64)> {
-        let major = |c: &[usize], size: usize| -> Vec<usize> {
-            (0..c.len())
-                .filter(|&j| c[j] > 0 && c[j] * 10 >= size)
-                .collect()
-        };
-        self.splits
-            .iter()
-            .filter_map(|s| {
-                let total: Vec<usize> = (0..s.classes[0].len())
-                    .map(|j| s.classes.iter().map(|c| c[j]).sum())
-                    .collect();
-                let before = major(&total, s.before.len());
-                let mut after: Vec<Vec<usize>> = s
-                    .classes
-                    .iter()
-                    .zip(&s.after)
-                    .map(|(c, m)| major(c, m.len()))
-                    .collect();
-                after.sort();
-                (!after.iter().all(|a| *a == before)).then_some((before, after, s.epoch))
-            })
-            .collect()
-    }
-
     /// The tree's shape: each split as (members before, members of each child), in order
     /// of members — what must not depend on the threshold.
     pub fn shape(&self) -> Vec<(Vec<usize>, Vec<Vec<usize>>)> {
@@ -190,17 +167,7 @@ pub fn split_tree(
     saddle: Option<(&PseudoInverse, &[u8])>,
 ) -> Tree {
     let f = epochs.len();
-    let identity: Vec<usize> = (0..k)
-        .map(|mu| {
-            (0..c).fold(0, |b, j| {
-                if last_l[mu * c + j] > last_l[mu * c + b] {
-                    j
-                } else {
-                    b
-                }
-            })
-        })
-        .collect();
+    let identity = identities(last_l, k, c);
     let classes_of = |members: &[usize]| {
         let mut v = vec![0usize; c];
         for &mu in members {
@@ -445,6 +412,8 @@ pub struct Dynamics {
     pub recognised: Vec<Vec<usize>>,
     /// The learning tree at the chosen threshold.
     pub tree: Tree,
+    /// The class tree at the threshold and the ends of its window, and their consensus.
+    pub class_tree: Consensus,
     /// Learning order: (class, epoch learned).
     pub order: Vec<(usize, Option<i64>)>,
     /// Nearest-sample class of each memory, per frame.
@@ -465,6 +434,12 @@ pub fn compute(a: &DynamicsArgs) -> Result<(Dynamics, Dataset, PseudoInverse)> {
         bail!(
             "--group-threshold must be finite and > 0, got {}",
             a.group_threshold
+        );
+    }
+    if !(a.threshold_window.is_finite() && a.threshold_window >= 1.0) {
+        bail!(
+            "--threshold-window must be finite and ≥ 1, got {}",
+            a.threshold_window
         );
     }
     let name = a.trajectory.display().to_string();
@@ -536,6 +511,16 @@ pub fn compute(a: &DynamicsArgs) -> Result<(Dynamics, Dataset, PseudoInverse)> {
         a.group_threshold,
         Some((&pinv, &data.labels)),
     );
+    let identity = identities(&last_l, k, c);
+    let w = a.threshold_window.sqrt();
+    let mut class_trees = vec![class_tree(&tree, &identity, c)];
+    if w > 1.0 {
+        for thr in [a.group_threshold / w, a.group_threshold * w] {
+            let t = split_tree(&ms, &epochs, k, d, &last_l, c, thr, None);
+            class_trees.push(class_tree(&t, &identity, c));
+        }
+    }
+    let class_tree = consensus(class_trees);
     let order = learning_order(&recognised, &epochs, a.learned_above);
     let clusters: Vec<Vec<usize>> = (0..f)
         .map(|t| nearest_class(&ms[t * k * d..(t + 1) * k * d], k, &data))
@@ -546,6 +531,7 @@ pub fn compute(a: &DynamicsArgs) -> Result<(Dynamics, Dataset, PseudoInverse)> {
             epochs,
             recognised,
             tree,
+            class_tree,
             order,
             clusters,
             transitions,
@@ -643,6 +629,19 @@ pub fn write(out: &Path, dy: &Dynamics, data: &Dataset, note: Option<&str>) -> R
         &[tree_panel(&dy.tree, &dy.epochs, c)],
         1,
         (900, 560),
+        note,
+    )?;
+
+    // The class tree: its consensus over the threshold window and each threshold's tree.
+    write_atomic(
+        &out.join("class_tree.json"),
+        (serde_json::to_string_pretty(&dy.class_tree)? + "\n").as_bytes(),
+    )?;
+    figure::write(
+        &out.join("class_tree"),
+        &[class_tree_panel(&dy.class_tree, &dy.epochs, c)],
+        1,
+        (760, 460),
         note,
     )?;
 
@@ -810,6 +809,95 @@ fn tree_panel(tree: &Tree, epochs: &[i64], c: usize) -> Panel {
     }
 }
 
+/// The consensus class tree with epochs along x: each clade a horizontal segment from its
+/// parent's split to its own (at the middle threshold), a vertical segment joining its
+/// children there, and a grey bar over the epochs at which the window's thresholds see
+/// that split.
+fn class_tree_panel(cons: &Consensus, epochs: &[i64], c: usize) -> Panel {
+    let first = epochs[0] as f64;
+    let last = *epochs.last().expect("frames") as f64;
+    let mid = cons.thresholds.len() / 2;
+    let at = |e: Option<i64>| e.map_or(last, |e| e as f64);
+    let n = cons.clades.len();
+    let mut y = vec![0.0; n];
+    let mut next = 0.0;
+    fn place(i: usize, cons: &Consensus, y: &mut [f64], next: &mut f64) -> f64 {
+        let ch = &cons.clades[i].children;
+        let v = if ch.is_empty() {
+            *next += 1.0;
+            *next
+        } else {
+            let ys: Vec<f64> = ch.iter().map(|&x| place(x, cons, y, next)).collect();
+            ys.iter().sum::<f64>() / ys.len() as f64
+        };
+        y[i] = v;
+        v
+    }
+    place(n - 1, cons, &mut y, &mut next);
+    let mut start = vec![first; n];
+    for cl in &cons.clades {
+        for &ch in &cl.children {
+            start[ch] = at(cl.split_epochs[mid]);
+        }
+    }
+    let mut window = Vec::new();
+    let mut joins = Vec::new();
+    let mut by_class: Vec<Vec<(f64, f64)>> = vec![Vec::new(); c];
+    for (i, cl) in cons.clades.iter().enumerate() {
+        let end = if cl.children.is_empty() {
+            last
+        } else {
+            at(cl.split_epochs[mid])
+        };
+        let seg = [(start[i], y[i]), (end, y[i])];
+        if cl.children.is_empty() {
+            by_class[cl.classes[0]].extend(seg);
+        } else {
+            joins.extend(seg);
+            let lo = at(cl.split_epochs[0]);
+            let hi = at(*cl.split_epochs.last().expect("a threshold"));
+            window.extend([(lo, y[i] + 0.25), (hi, y[i] + 0.25)]);
+            for &ch in &cl.children {
+                joins.extend([(end, y[i]), (end, y[ch])]);
+            }
+        }
+    }
+    let mut series = vec![
+        Series::new("", joins, Mark::Segments, (0, 0, 0)),
+        Series::new(
+            "split epochs over the threshold window",
+            window,
+            Mark::Segments,
+            // Lighter than class 7's grey.
+            (210, 210, 210),
+        ),
+    ];
+    for (j, v) in by_class.into_iter().enumerate() {
+        if !v.is_empty() {
+            series.push(Series::new(
+                &format!("{j}"),
+                v,
+                Mark::Segments,
+                TAB10[j % 10],
+            ));
+        }
+    }
+    let thr: Vec<String> = cons.thresholds.iter().map(|t| format!("{t:.3}")).collect();
+    Panel {
+        title: format!(
+            "class tree (consensus of thresholds {}; at {})",
+            thr.join(", "),
+            thr[mid]
+        ),
+        x_label: "epoch".into(),
+        y_label: "classes of final memories".into(),
+        x_range: Some((first, last)),
+        y_range: Some((0.0, next + 1.0)),
+        series,
+        cells: vec![],
+    }
+}
+
 /// Runs `ghn dynamics`.
 pub fn run(a: &DynamicsArgs) -> Result<i32> {
     let (dy, data, _) = compute(a)?;
@@ -822,11 +910,20 @@ pub fn run(a: &DynamicsArgs) -> Result<i32> {
             None => format!("({cl})"),
         })
         .collect();
+    let (all, kept) = dy.class_tree.internal_clades;
     println!(
-        "{} frames, {} splits; learning order {} (in parentheses: never learned); wrote {}",
+        "{} frames, {} splits; learning order {} (in parentheses: never learned)\n\
+         class tree {} ({kept} of {all} clades at every threshold {}); wrote {}",
         dy.epochs.len(),
         dy.tree.splits.len(),
         order.join(" "),
+        dy.class_tree.newick,
+        dy.class_tree
+            .thresholds
+            .iter()
+            .map(|t| format!("{t:.4}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         a.out.display()
     );
     Ok(0)
@@ -903,6 +1000,18 @@ mod tests {
         for (a, b) in lo.splits.iter().zip(&hi.splits) {
             assert!(a.epoch <= b.epoch);
         }
+        // The class tree is ((0, 1), 2) at every threshold: its consensus keeps both clades.
+        let id = identities(&l, 4, 3);
+        let trees: Vec<_> = [0.005, 0.0158, 0.05]
+            .iter()
+            .map(|&thr| class_tree(&split_tree(&m, &epochs, 4, 16, &l, 3, thr, None), &id, 3))
+            .collect();
+        let c = consensus(trees);
+        assert_eq!(c.internal_clades, (2, 2));
+        let root = c.clades.last().unwrap();
+        assert_eq!(root.classes, vec![0, 1, 2]);
+        assert_eq!(c.clades[root.children[0]].classes, vec![0, 1]);
+        assert!(c.newick.starts_with("((0,1)"), "{}", c.newick);
     }
 
     #[test]

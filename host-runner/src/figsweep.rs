@@ -557,6 +557,7 @@ fn run_dynamics(
         trajectory: s.out.join("runs").join(&row.name).join("trajectory.npz"),
         run: None,
         group_threshold: 0.05,
+        threshold_window: 10.0,
         learned_above,
         out: dir.to_path_buf(),
     };
@@ -586,39 +587,7 @@ pub fn fig3(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
         let n = point(row, "n");
         let t = point(row, "temperature");
         let dir = s.out.join(format!("dynamics_n{n}_T{t}"));
-        let (dy, data, pinv) = run_dynamics(s, row, &dir, 4)?;
-        // The tree at thresholds a factor 10 apart (0.05/√10 and 0.05·√10): its first
-        // class-separating splits, and whether the whole shape is the same.
-        // run_dynamics already built the 0.05 tree; only the other two are new.
-        let at = |thr: f64| {
-            crate::dynamics::split_tree(
-                &dy.m,
-                &dy.epochs,
-                dy.k,
-                D,
-                &dy.last_l,
-                C,
-                thr,
-                Some((&pinv, &data.labels)),
-            )
-        };
-        let thresholds = [0.05 / 10f64.sqrt(), 0.05, 0.05 * 10f64.sqrt()];
-        let (lo, hi) = (at(thresholds[0]), at(thresholds[2]));
-        let trees = [&lo, &dy.tree, &hi];
-        let stable = lo.shape() == dy.tree.shape() && hi.shape() == dy.tree.shape();
-        let coarse: Vec<serde_json::Value> = thresholds
-            .iter()
-            .zip(trees)
-            .map(|(thr, t)| {
-                let first: Vec<serde_json::Value> = t
-                    .class_splits()
-                    .into_iter()
-                    .take(3)
-                    .map(|(b, a, e)| json!({"epoch": e, "before": b, "after": a}))
-                    .collect();
-                json!({"threshold": thr, "splits": t.splits.len(), "first_class_splits": first})
-            })
-            .collect();
+        let (dy, _, _) = run_dynamics(s, row, &dir, 4)?;
         // Memory samples at the paper's epochs (every fifth memory), one row per epoch.
         let wanted = if n >= 15.0 {
             FIG3_PANELS_30
@@ -652,13 +621,23 @@ pub fn fig3(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
                 "coarse_order_holds": first == Some(1) && stages_in_order(&dy.order, &FIG3_STAGES),
                 "splits": dy.tree.splits.len(),
                 "first_split_epoch": dy.tree.splits.first().map(|x| x.epoch),
-                "tree_shape_same_at_threshold_x10": stable,
-                "trees_at_thresholds": coarse,
+                "class_tree": class_tree_json(&dy.class_tree),
                 "memories_at_epochs": shown,
             }),
         );
     }
     Ok(Some(serde_json::Value::Object(out)))
+}
+
+/// The class tree's summary: the consensus over the threshold window, how many of its
+/// clades every threshold agrees on, and each threshold's own tree (Newick).
+fn class_tree_json(c: &crate::classtree::Consensus) -> serde_json::Value {
+    json!({
+        "consensus": c.newick,
+        "clades_at_every_threshold": c.internal_clades.1,
+        "clades_of_a_binary_tree": c.internal_clades.0,
+        "at_thresholds": c.trees.iter().map(|t| json!({"threshold": t.threshold, "tree": t.newick})).collect::<Vec<_>>(),
+    })
 }
 
 /// S.17: the learning order over many seeds, each on a fresh seeded 200-digit sample of
@@ -1143,7 +1122,7 @@ pub fn fig4(s: &Setup, mnist: &Path) -> Result<Option<serde_json::Value>> {
         out.insert(
             format!("n={n}"),
             json!({"splits": dy.tree.splits.len(), "rejoin_frames": dy.tree.rejoin_frames,
-                   "first_splits": splits,
+                   "first_splits": splits, "class_tree": class_tree_json(&dy.class_tree),
                    "order": dy.order.iter().map(|(c, e)| json!({"class": c, "learned_epoch": e})).collect::<Vec<_>>()}),
         );
     }

@@ -7,6 +7,7 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod classtree;
 pub mod cli;
 pub mod config;
 pub mod data;

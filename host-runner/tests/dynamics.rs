@@ -43,7 +43,7 @@ fn dynamics_of_a_fig3_like_run() {
         "--out",
         &out.display().to_string(),
     ]);
-    for f in ["recognised", "tree", "pca"] {
+    for f in ["recognised", "tree", "class_tree", "pca"] {
         for ext in ["png", "svg"] {
             assert!(out.join(format!("{f}.{ext}")).is_file(), "{f}.{ext}");
         }
@@ -98,6 +98,58 @@ fn dynamics_of_a_fig3_like_run() {
     assert_eq!(leaves, (0..100).collect::<Vec<u64>>());
     // Memories start together (the Gaussian initialisation is 10⁻⁵ wide): one root.
     assert_eq!(nodes.iter().filter(|n| n["parent"].is_null()).count(), 1);
+    // The class tree at 0.05/√10, 0.05 and 0.05·√10: its leaves are the final identities;
+    // the consensus keeps exactly the clades every threshold's tree has.
+    let ct: Value =
+        serde_json::from_slice(&std::fs::read(out.join("class_tree.json")).unwrap()).unwrap();
+    let trees = ct["trees"].as_array().unwrap();
+    assert_eq!(trees.len(), 3);
+    let sets = |clades: &Value, internal: bool| -> Vec<Vec<u64>> {
+        let mut v: Vec<Vec<u64>> = clades
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["children"].as_array().unwrap().is_empty() != internal)
+            .map(|c| {
+                c["classes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_u64().unwrap())
+                    .collect()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let leaves = sets(&ct["clades"], false);
+    assert!(leaves.len() >= 3, "{leaves:?}");
+    for t in trees {
+        assert_eq!(sets(&t["clades"], false), leaves);
+    }
+    let kept = sets(&ct["clades"], true);
+    let common: Vec<Vec<u64>> = sets(&trees[0]["clades"], true)
+        .into_iter()
+        .filter(|s| trees.iter().all(|t| sets(&t["clades"], true).contains(s)))
+        .collect();
+    assert_eq!(kept, common);
+    // The paper's first event at n = 30: the 1s leave the other memories first — the
+    // root of the class tree at 0.05 splits {1} from the rest.
+    let mid = &trees[1]["clades"].as_array().unwrap();
+    let root = mid.last().unwrap();
+    let first: Vec<&Value> = root["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &mid[i.as_u64().unwrap() as usize]["classes"])
+        .collect();
+    assert!(
+        first
+            .iter()
+            .any(|c| c.as_array().unwrap() == &[Value::from(1)]),
+        "{}",
+        trees[1]["newick"]
+    );
     // The paper's first event at n = 30: the 1s are learned first.
     let order = rows(&out.join("order.csv"));
     assert_eq!(order[0][1], "1", "{order:?}");
