@@ -289,13 +289,12 @@ pub fn consensus(mut trees: Vec<ClassTree>) -> Consensus {
     // Leaves first, then internal clades from the smallest up: the root comes last.
     kept.sort_by_key(|s| (s.len(), s.clone()));
     let sets: Vec<Vec<usize>> = leaves.into_iter().chain(kept).collect();
-    let find = |t: &ClassTree, s: &Vec<usize>| {
+    fn find<'a>(t: &'a ClassTree, s: &[usize]) -> &'a Clade {
         t.clades
             .iter()
-            .find(|c| &c.classes == s)
+            .find(|c| c.classes == s)
             .expect("a consensus clade is in every tree")
-            .clone()
-    };
+    }
     let mut clades: Vec<ConsensusClade> = sets
         .iter()
         .map(|s| ConsensusClade {
