@@ -157,7 +157,11 @@ fn fig3_writes_the_dynamics_of_both_runs() {
     reproduce("fig3", &dir, &["--epochs", "300"]);
     for sub in ["dynamics_n3_T670", "dynamics_n30_T670"] {
         let d = dir.join(sub);
-        figures(&d, &["recognised", "tree", "pca"], "NOT THE PAPER");
+        figures(
+            &d,
+            &["recognised", "tree", "class_tree", "pca"],
+            "NOT THE PAPER",
+        );
         png(&d.join("memories_at_epochs.png"));
         assert_eq!(csv(&d.join("order.csv")).len(), 10);
     }
@@ -165,7 +169,14 @@ fn fig3_writes_the_dynamics_of_both_runs() {
     for key in ["n=3", "n=30"] {
         let s = &m["summary"][key];
         assert!(s["order"].as_array().unwrap().len() == 10, "{s}");
-        assert_eq!(s["trees_at_thresholds"].as_array().unwrap().len(), 3, "{s}");
+        let ct = &s["class_tree"];
+        assert_eq!(ct["at_thresholds"].as_array().unwrap().len(), 3, "{s}");
+        assert!(ct["consensus"].as_str().unwrap().ends_with(';'), "{s}");
+        assert!(
+            ct["clades_at_every_threshold"].as_u64().unwrap()
+                <= ct["clades_of_a_binary_tree"].as_u64().unwrap(),
+            "{s}"
+        );
     }
     // n = 3 at T_r 0.85 learns the 1s first (PROTOCOLS §8 item 5: "only 1s until ~190").
     assert_eq!(m["summary"]["n=3"]["ones_first"], true);
