@@ -960,10 +960,23 @@ pub fn fig8(s: &Setup, set: &Dataset) -> Result<Option<serde_json::Value>> {
         .filter(|&r| matches!(set.labels[r], 1 | 7 | 8))
         .collect();
     let sub = set.select(&rows60);
+    // The paper shows the saddles at n = 58, 30 and 5; the grid's nearest n stand in.
+    let shown_n: Vec<f64> = [58.0, 30.0, 5.0]
+        .iter()
+        .map(|&w: &f64| {
+            ns.iter()
+                .copied()
+                .min_by(|a, b| (a - w).abs().total_cmp(&(b - w).abs()))
+                .expect("n grid")
+        })
+        .collect();
+    let mut saddle_images = serde_json::Map::new();
     for &t in &ts {
         let mut series = Vec::new();
         let mut saddle_series = Vec::new();
-        for init in [1u8, 7] {
+        // Rows n ≈ 58, 30, 5; columns: start near a 1, near a 7.
+        let mut images: Vec<Option<Vec<f64>>> = vec![None; 2 * shown_n.len()];
+        for (side, init) in [1u8, 7].into_iter().enumerate() {
             let tag = format!("near-class:{init}");
             let mut pts = Vec::new();
             for &n in &ns {
@@ -1033,6 +1046,9 @@ pub fn fig8(s: &Setup, set: &Dataset) -> Result<Option<serde_json::Value>> {
                 )?;
                 let ab = crate::dynamics::alpha_bar(&st.m, &pinv, &set.labels, C);
                 sp.push((n, ab[1]));
+                if let Some(row) = shown_n.iter().position(|&x| x == n) {
+                    images[row * 2 + side] = Some(st.m.clone());
+                }
             }
             saddle_series.push(Series::new(
                 &format!("start near a {init}"),
@@ -1046,6 +1062,12 @@ pub fn fig8(s: &Setup, set: &Dataset) -> Result<Option<serde_json::Value>> {
             }
             write_csv(s.out, &format!("fig8_saddle_T{t}_start{init}.csv"), &sc)?;
         }
+        let name = format!("fig8_saddles_T{t}.png");
+        images_png(&s.out.join(&name), &images, 2)?;
+        saddle_images.insert(
+            name,
+            json!({"rows_n": shown_n, "columns": ["start near a 1", "start near a 7"]}),
+        );
         panels.push(Panel {
             title: format!(
                 "Fig 8: proportion of 1s (L ≥ 0.9), T_r = {:.2}",
@@ -1070,7 +1092,9 @@ pub fn fig8(s: &Setup, set: &Dataset) -> Result<Option<serde_json::Value>> {
     }
     write_csv(s.out, "fig8.csv", &csv)?;
     figure::write(&s.out.join("fig8"), &panels, 2, (520, 400), s.note)?;
-    Ok(Some(json!({"proportions": table})))
+    Ok(Some(
+        json!({"proportions": table, "saddle_images": saddle_images}),
+    ))
 }
 
 /// Fig 4: K = 400 memories on a seeded class-balanced 1000-digit sample of MNIST (100 per

@@ -297,6 +297,12 @@ fn fig8_proportions_come_from_the_runs_populations() {
     assert_eq!(first[2], "1");
     assert_eq!(first[6].parse::<f64>().unwrap(), 1.0, "{first:?}");
     assert_eq!(csv(&dir.join("fig8_saddle_T800_start7.csv")).len(), 15);
+    // The saddle images of the paper's left panel: n ≈ 58, 30, 5 (58, 30, 6 on the quick
+    // grid), one column per start.
+    png(&dir.join("fig8_saddles_T800.png"));
+    let m: Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    let shown = &m["summary"]["saddle_images"]["fig8_saddles_T800.png"];
+    assert_eq!(shown["rows_n"], serde_json::json!([58.0, 30.0, 6.0]), "{m}");
 }
 
 #[test]
