@@ -639,9 +639,9 @@ pub fn write(out: &Path, dy: &Dynamics, data: &Dataset, note: Option<&str>) -> R
     )?;
     figure::write(
         &out.join("class_tree"),
-        &[class_tree_panel(&dy.class_tree, &dy.epochs, c)],
-        1,
-        (760, 460),
+        &class_tree_panels(&dy.class_tree, &dy.epochs, c),
+        2,
+        (640, 460),
         note,
     )?;
 
@@ -809,69 +809,115 @@ fn tree_panel(tree: &Tree, epochs: &[i64], c: usize) -> Panel {
     }
 }
 
-/// The consensus class tree with epochs along x: each clade a horizontal segment from its
-/// parent's split to its own (at the middle threshold), a vertical segment joining its
-/// children there, and a grey bar over the epochs at which the window's thresholds see
-/// that split.
-fn class_tree_panel(cons: &Consensus, epochs: &[i64], c: usize) -> Panel {
+/// One clade to draw: classes, children, split epoch, and the window's split epochs.
+struct DrawClade {
+    classes: Vec<usize>,
+    children: Vec<usize>,
+    split: Option<i64>,
+    window: Option<(Option<i64>, Option<i64>)>,
+}
+
+/// The class trees: the one at the middle threshold, and the consensus over the window.
+fn class_tree_panels(cons: &Consensus, epochs: &[i64], c: usize) -> [Panel; 2] {
+    let mid = cons.thresholds.len() / 2;
+    let tree = &cons.trees[mid];
+    let at_mid: Vec<DrawClade> = tree
+        .clades
+        .iter()
+        .map(|cl| DrawClade {
+            classes: cl.classes.clone(),
+            children: cl.children.clone(),
+            split: cl.split_epoch,
+            window: None,
+        })
+        .collect();
+    let agreed: Vec<DrawClade> = cons
+        .clades
+        .iter()
+        .map(|cl| DrawClade {
+            classes: cl.classes.clone(),
+            children: cl.children.clone(),
+            split: cl.split_epochs[mid],
+            window: Some((
+                cl.split_epochs[0],
+                *cl.split_epochs.last().expect("a threshold"),
+            )),
+        })
+        .collect();
+    let thr: Vec<String> = cons.thresholds.iter().map(|t| format!("{t:.3}")).collect();
+    [
+        class_tree_panel(
+            &at_mid,
+            format!("class tree at threshold {}", thr[mid]),
+            epochs,
+            c,
+        ),
+        class_tree_panel(
+            &agreed,
+            format!("clades found at every threshold ({})", thr.join(", ")),
+            epochs,
+            c,
+        ),
+    ]
+}
+
+/// A class tree with epochs along x: each clade a horizontal segment from its parent's
+/// split to its own, a vertical segment joining its children there, and (consensus) a
+/// light bar over the epochs at which the window's thresholds see that split. The root
+/// is the last clade.
+fn class_tree_panel(clades: &[DrawClade], title: String, epochs: &[i64], c: usize) -> Panel {
     let first = epochs[0] as f64;
     let last = *epochs.last().expect("frames") as f64;
-    let mid = cons.thresholds.len() / 2;
     let at = |e: Option<i64>| e.map_or(last, |e| e as f64);
-    let n = cons.clades.len();
+    let n = clades.len();
     let mut y = vec![0.0; n];
     let mut next = 0.0;
-    fn place(i: usize, cons: &Consensus, y: &mut [f64], next: &mut f64) -> f64 {
-        let ch = &cons.clades[i].children;
+    fn place(i: usize, clades: &[DrawClade], y: &mut [f64], next: &mut f64) -> f64 {
+        let ch = &clades[i].children;
         let v = if ch.is_empty() {
             *next += 1.0;
             *next
         } else {
-            let ys: Vec<f64> = ch.iter().map(|&x| place(x, cons, y, next)).collect();
+            let ys: Vec<f64> = ch.iter().map(|&x| place(x, clades, y, next)).collect();
             ys.iter().sum::<f64>() / ys.len() as f64
         };
         y[i] = v;
         v
     }
-    place(n - 1, cons, &mut y, &mut next);
+    place(n - 1, clades, &mut y, &mut next);
     let mut start = vec![first; n];
-    for cl in &cons.clades {
+    for cl in clades {
         for &ch in &cl.children {
-            start[ch] = at(cl.split_epochs[mid]);
+            start[ch] = at(cl.split);
         }
     }
     let mut window = Vec::new();
     let mut joins = Vec::new();
     let mut by_class: Vec<Vec<(f64, f64)>> = vec![Vec::new(); c];
-    for (i, cl) in cons.clades.iter().enumerate() {
-        let end = if cl.children.is_empty() {
-            last
-        } else {
-            at(cl.split_epochs[mid])
-        };
-        let seg = [(start[i], y[i]), (end, y[i])];
+    for (i, cl) in clades.iter().enumerate() {
         if cl.children.is_empty() {
-            by_class[cl.classes[0]].extend(seg);
-        } else {
-            joins.extend(seg);
-            let lo = at(cl.split_epochs[0]);
-            let hi = at(*cl.split_epochs.last().expect("a threshold"));
-            window.extend([(lo, y[i] + 0.25), (hi, y[i] + 0.25)]);
-            for &ch in &cl.children {
-                joins.extend([(end, y[i]), (end, y[ch])]);
-            }
+            by_class[cl.classes[0]].extend([(start[i], y[i]), (last, y[i])]);
+            continue;
+        }
+        let end = at(cl.split);
+        joins.extend([(start[i], y[i]), (end, y[i])]);
+        if let Some((lo, hi)) = cl.window {
+            window.extend([(at(lo), y[i] + 0.25), (at(hi), y[i] + 0.25)]);
+        }
+        for &ch in &cl.children {
+            joins.extend([(end, y[i]), (end, y[ch])]);
         }
     }
-    let mut series = vec![
-        Series::new("", joins, Mark::Segments, (0, 0, 0)),
-        Series::new(
+    let mut series = vec![Series::new("", joins, Mark::Segments, (0, 0, 0))];
+    if !window.is_empty() {
+        series.push(Series::new(
             "split epochs over the threshold window",
             window,
             Mark::Segments,
             // Lighter than class 7's grey.
             (210, 210, 210),
-        ),
-    ];
+        ));
+    }
     for (j, v) in by_class.into_iter().enumerate() {
         if !v.is_empty() {
             series.push(Series::new(
@@ -882,13 +928,8 @@ fn class_tree_panel(cons: &Consensus, epochs: &[i64], c: usize) -> Panel {
             ));
         }
     }
-    let thr: Vec<String> = cons.thresholds.iter().map(|t| format!("{t:.3}")).collect();
     Panel {
-        title: format!(
-            "class tree (consensus of thresholds {}; at {})",
-            thr.join(", "),
-            thr[mid]
-        ),
+        title,
         x_label: "epoch".into(),
         y_label: "classes of final memories".into(),
         x_range: Some((first, last)),
