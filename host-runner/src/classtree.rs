@@ -6,7 +6,7 @@
 //! saved frame at which they are no longer in one group. Classes are the memories' final
 //! identities (argmax L at the last frame). Two sets of classes separate at the **median**
 //! separation epoch of their memory pairs, and the tree is built by joining, again and
-//! again, the two sets that separate last (average-linkage clustering with the median).
+//! again, the two sets that separate last (median-linkage agglomerative clustering).
 //! The median, not the first or last pair, because single memories stray: one memory
 //! leaving its group early must not move a whole class.
 //!
