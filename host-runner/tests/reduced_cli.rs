@@ -1,9 +1,10 @@
-//! `ghn reduced …` end to end: the JSON and CSV shapes, the reference's fixed points and
-//! folds through the command line, and bad input.
+//! `ghn reduced …` end to end: the JSON and CSV shapes, ghn-core's fixed points and the
+//! reference's folds through the command line, and bad input.
 
 mod common;
 
 use common::{run, run_ok};
+use ghn_core::reduced::{Branch, Gram, Reduced, SearchOptions};
 use serde_json::Value;
 
 fn json(args: &[&str]) -> Value {
@@ -11,11 +12,12 @@ fn json(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("valid JSON on stdout")
 }
 
-/// PROTOCOLS.md §8 item 1 through `ghn reduced fixed-points --json`, T = 700, K = 2, with
-/// the integer Gram entries the reference's float32 grid used: the outer points stable,
-/// the middle one unstable.
+/// `ghn reduced fixed-points --json` reports what ghn-core finds with the
+/// defaults (T = 700, K = 2, branch +): the same points, stability labels and β = 1 − α.
+/// Those points against the reference's (PROTOCOLS.md §8 item 1) are checked once, on
+/// ghn-core, in `tests/tests/reduced.rs`.
 #[test]
-fn fixed_points_json_reproduces_the_reference() {
+fn fixed_points_json_is_ghn_cores_search() {
     let v = json(&[
         "reduced",
         "fixed-points",
@@ -26,52 +28,37 @@ fn fixed_points_json_reproduces_the_reference() {
         "753,494,719",
     ]);
     let per_n = v.as_array().expect("an array, one entry per n");
-    type Expected<'a> = [(f64, &'a [(f64, f64, bool)]); 4];
-    let expected: Expected = [
-        (
-            6.0,
-            &[
-                (0.056, -0.070, true),
-                (0.464, 0.000, false),
-                (0.925, 0.062, true),
-            ],
-        ),
-        (
-            20.0,
-            &[
-                (0.384, -0.096, true),
-                (0.464, -0.001, false),
-                (0.561, 0.096, true),
-            ],
-        ),
-        (30.0, &[(0.477, 0.055, true)]),
-        (
-            40.0,
-            &[
-                (0.380, -0.848, true),
-                (0.458, -0.123, false),
-                (0.543, 0.713, true),
-            ],
-        ),
-    ];
     assert_eq!(per_n.len(), 4);
-    for (entry, (n, want)) in per_n.iter().zip(expected) {
+    let g = Gram {
+        aa: 753.0,
+        ab: 494.0,
+        bb: 719.0,
+    };
+    let mut seen = 0;
+    for (entry, n) in per_n.iter().zip([6.0, 20.0, 30.0, 40.0]) {
         assert_eq!(entry["n"].as_f64(), Some(n));
+        let want = Reduced::new(g, n, 700.0, 2, Branch::Plus)
+            .unwrap()
+            .fixed_points(&SearchOptions::default(), &[])
+            .to_vec();
         let fps = entry["fixed_points"].as_array().unwrap();
         assert_eq!(fps.len(), want.len(), "n = {n}: {fps:?}");
-        for (p, &(alpha, ell, stable)) in fps.iter().zip(want) {
+        for (p, w) in fps.iter().zip(&want) {
+            // The same roots; the command seeds each n's search with the previous n's
+            // points, so they may differ in the last bits.
             let (a, l) = (p["alpha"].as_f64().unwrap(), p["ell"].as_f64().unwrap());
-            // 0.005 is the reference's grid tolerance; ℓ at n = 30 spans 0.03–0.08 there.
-            let tol_l = if n == 30.0 { 0.025 } else { 0.005 };
             assert!(
-                (a - alpha).abs() <= 0.005 && (l - ell).abs() <= tol_l,
-                "n = {n}: ({a}, {l}) vs ({alpha}, {ell})"
+                (a - w.alpha).abs() < 1e-9 && (l - w.ell).abs() < 1e-9,
+                "n = {n}: {p} vs {w:?}"
             );
-            assert_eq!(p["stable"].as_bool(), Some(stable), "n = {n}: {p}");
+            assert_eq!(p["stable"].as_bool(), Some(w.stable), "n = {n}: {p}");
             let beta = p["beta"].as_f64().unwrap();
-            assert!((beta - (1.0 - a)).abs() < 1e-12);
+            assert!((beta - (1.0 - w.alpha)).abs() < 1e-12);
+            seen += 1;
         }
     }
+    // Three points at n = 6, 20 and 40, one at 30 (the reference's count).
+    assert_eq!(seen, 10);
 }
 
 /// The diagram with its two folds near n ≈ 24.08 and 36.48 (a double-precision solve with
