@@ -177,4 +177,29 @@ fn dynamics_of_a_fig3_like_run() {
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("not a trajectory"));
     assert!(!bad.exists());
+    // Impossible parameters are named; nothing is written.
+    let traj = run_dir.join("trajectory.npz").display().to_string();
+    for (opt, v) in [
+        ("--group-threshold", "0"),
+        ("--group-threshold", "NaN"),
+        ("--threshold-window", "0.5"),
+        ("--threshold-window", "inf"),
+    ] {
+        let r = run(&[
+            "dynamics",
+            "--trajectory",
+            &traj,
+            opt,
+            v,
+            "--out",
+            &bad.display().to_string(),
+        ]);
+        assert_eq!(r.status.code(), Some(2), "{opt} {v}");
+        assert!(
+            String::from_utf8_lossy(&r.stderr).contains(opt),
+            "{opt} {v}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        assert!(!bad.exists());
+    }
 }
