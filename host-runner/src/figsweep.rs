@@ -503,6 +503,35 @@ mod tests {
 }
 
 /// Memory samples of Fig 3 (epochs / 10 in the paper's panels).
+/// Every fifth memory at each of the paper's panel epochs (frame numbers × 10) that was
+/// saved, one row per epoch, in DIR/memories_at_epochs.png; returns the epochs shown.
+fn memories_at_epochs(
+    dy: &crate::dynamics::Dynamics,
+    frames: &[i64],
+    dir: &Path,
+) -> Result<Vec<i64>> {
+    let mut images = Vec::new();
+    let mut shown = Vec::new();
+    for e in frames.iter().map(|e| e * 10) {
+        if let Some(f) = dy.epochs.iter().position(|&x| x == e) {
+            for mu in (0..dy.k).step_by(5) {
+                images.push(Some(
+                    dy.m[(f * dy.k + mu) * D..(f * dy.k + mu + 1) * D].to_vec(),
+                ));
+            }
+            shown.push(e);
+        }
+    }
+    images_png(
+        &dir.join("memories_at_epochs.png"),
+        &images,
+        dy.k.div_ceil(5),
+    )?;
+    Ok(shown)
+}
+
+const FIG5_PANELS_30: [i64; 5] = [20, 90, 190, 236, 343];
+const FIG5_PANELS_3: [i64; 5] = [20, 22, 30, 50, 344];
 const FIG3_PANELS_30: [i64; 7] = [40, 90, 125, 153, 180, 280, 344];
 const FIG3_PANELS_3: [i64; 7] = [10, 27, 37, 51, 62, 90, 344];
 
@@ -594,19 +623,7 @@ pub fn fig3(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
         } else {
             FIG3_PANELS_3
         };
-        let mut images = Vec::new();
-        let mut shown = Vec::new();
-        for e in wanted.iter().map(|e| e * 10) {
-            if let Some(f) = dy.epochs.iter().position(|&x| x == e) {
-                for mu in (0..dy.k).step_by(5) {
-                    images.push(Some(
-                        dy.m[(f * dy.k + mu) * D..(f * dy.k + mu + 1) * D].to_vec(),
-                    ));
-                }
-                shown.push(e);
-            }
-        }
-        images_png(&dir.join("memories_at_epochs.png"), &images, 20)?;
+        let shown = memories_at_epochs(&dy, &wanted, &dir)?;
         let order: Vec<serde_json::Value> = dy
             .order
             .iter()
@@ -809,6 +826,15 @@ pub fn fig5(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
         let (n, t) = (point(row, "n"), point(row, "temperature"));
         let dir = s.out.join(format!("dynamics_n{n}_T{t}"));
         let (dy, data, pinv) = run_dynamics(s, row, &dir, 4)?;
+        let shown = memories_at_epochs(
+            &dy,
+            if n >= 15.0 {
+                &FIG5_PANELS_30
+            } else {
+                &FIG5_PANELS_3
+            },
+            &dir,
+        )?;
         let (k, f) = (dy.k, dy.epochs.len());
         // ᾱ of every memory at every frame, on the 60 samples.
         let mut abar = vec![[0.0f64; C]; f * k];
@@ -900,7 +926,7 @@ pub fn fig5(s: &Setup, _set: &Dataset) -> Result<Option<serde_json::Value>> {
             .collect();
         out.insert(
             format!("n={n}"),
-            json!({"splits": sp.len(), "first_splits": splits, "plane_between_first_splits": plane}),
+            json!({"splits": sp.len(), "first_splits": splits, "plane_between_first_splits": plane, "memories_at_epochs": shown}),
         );
     }
     figure::write(&s.out.join("fig5_alpha"), &panels, 2, (480, 420), s.note)?;

@@ -262,6 +262,16 @@ fn fig5_alpha_paths_are_on_the_60_samples_of_1_4_7() {
             assert!(v.parse::<f64>().unwrap().abs() < 0.05, "{r:?}");
         }
     }
+    // Memory samples at the paper's panel epochs that exist in 200 epochs: epoch 200.
+    let m: Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    for (key, sub) in [("n=3", "dynamics_n3_T800"), ("n=30", "dynamics_n30_T800")] {
+        assert_eq!(
+            m["summary"][key]["memories_at_epochs"],
+            serde_json::json!([200]),
+            "{m}"
+        );
+        png(&dir.join(sub).join("memories_at_epochs.png"));
+    }
 }
 
 #[test]
