@@ -274,10 +274,11 @@ fn newick<'a>(
 pub fn consensus(mut trees: Vec<ClassTree>) -> Consensus {
     trees.sort_by(|a, b| a.threshold.total_cmp(&b.threshold));
     let first = &trees[0];
+    let others: Vec<BTreeSet<Vec<usize>>> = trees[1..].iter().map(|t| t.internal_sets()).collect();
     let mut kept: Vec<Vec<usize>> = first
         .internal_sets()
         .into_iter()
-        .filter(|s| trees[1..].iter().all(|t| t.internal_sets().contains(s)))
+        .filter(|s| others.iter().all(|o| o.contains(s)))
         .collect();
     let leaves: Vec<Vec<usize>> = first
         .clades

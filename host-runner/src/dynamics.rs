@@ -744,31 +744,51 @@ pub fn write(out: &Path, dy: &Dynamics, data: &Dataset, note: Option<&str>) -> R
     Ok(())
 }
 
+/// Vertical positions for drawing a forest of `n` nodes: leaves at 1, 2, 3, … in
+/// depth-first order from `roots`, each inner node at the mean of its children; also the
+/// number of leaves.
+fn tree_layout<'a>(
+    n: usize,
+    roots: impl IntoIterator<Item = usize>,
+    children: impl Fn(usize) -> &'a Vec<usize>,
+) -> (Vec<f64>, f64) {
+    fn place<'a>(
+        i: usize,
+        children: &impl Fn(usize) -> &'a Vec<usize>,
+        y: &mut [f64],
+        next: &mut f64,
+    ) -> f64 {
+        let ch = children(i);
+        let v = if ch.is_empty() {
+            *next += 1.0;
+            *next
+        } else {
+            let ys: Vec<f64> = ch.iter().map(|&x| place(x, children, y, next)).collect();
+            ys.iter().sum::<f64>() / ys.len() as f64
+        };
+        y[i] = v;
+        v
+    }
+    let mut y = vec![0.0; n];
+    let mut next = 0.0;
+    for r in roots {
+        place(r, &children, &mut y, &mut next);
+    }
+    (y, next)
+}
+
 /// The tree drawn with epochs along x: each node a horizontal segment from its birth to
 /// its split (or the last epoch), leaves spread along y, a vertical segment at each split.
 fn tree_panel(tree: &Tree, epochs: &[i64], c: usize) -> Panel {
     let last = *epochs.last().expect("frames") as f64;
-    let mut y = vec![0.0; tree.nodes.len()];
-    let mut next_leaf = 0.0;
-    fn place(id: usize, tree: &Tree, y: &mut [f64], next: &mut f64) -> f64 {
-        let n = &tree.nodes[id];
-        let v = if n.children.is_empty() {
-            *next += 1.0;
-            *next
-        } else {
-            let ys: Vec<f64> = n
-                .children
-                .iter()
-                .map(|&ch| place(ch, tree, y, next))
-                .collect();
-            ys.iter().sum::<f64>() / ys.len() as f64
-        };
-        y[id] = v;
-        v
-    }
-    for n in tree.nodes.iter().filter(|n| n.parent.is_none()) {
-        place(n.id, tree, &mut y, &mut next_leaf);
-    }
+    let (y, next_leaf) = tree_layout(
+        tree.nodes.len(),
+        tree.nodes
+            .iter()
+            .filter(|n| n.parent.is_none())
+            .map(|n| n.id),
+        |id| &tree.nodes[id].children,
+    );
     let mut by_color: Vec<Vec<(f64, f64)>> = vec![Vec::new(); c + 1];
     for n in &tree.nodes {
         let x1 = n.end_epoch.map_or(last, |e| e as f64);
@@ -870,21 +890,7 @@ fn class_tree_panel(clades: &[DrawClade], title: String, epochs: &[i64], c: usiz
     let last = *epochs.last().expect("frames") as f64;
     let at = |e: Option<i64>| e.map_or(last, |e| e as f64);
     let n = clades.len();
-    let mut y = vec![0.0; n];
-    let mut next = 0.0;
-    fn place(i: usize, clades: &[DrawClade], y: &mut [f64], next: &mut f64) -> f64 {
-        let ch = &clades[i].children;
-        let v = if ch.is_empty() {
-            *next += 1.0;
-            *next
-        } else {
-            let ys: Vec<f64> = ch.iter().map(|&x| place(x, clades, y, next)).collect();
-            ys.iter().sum::<f64>() / ys.len() as f64
-        };
-        y[i] = v;
-        v
-    }
-    place(n - 1, clades, &mut y, &mut next);
+    let (y, next) = tree_layout(n, [n - 1], |i| &clades[i].children);
     let mut start = vec![first; n];
     for cl in clades {
         for &ch in &cl.children {

@@ -502,7 +502,6 @@ mod tests {
     }
 }
 
-/// Memory samples of Fig 3 (epochs / 10 in the paper's panels).
 /// Every fifth memory at each of the paper's panel epochs (frame numbers × 10) that was
 /// saved, one row per epoch, in DIR/memories_at_epochs.png; returns the epochs shown.
 fn memories_at_epochs(
@@ -530,6 +529,7 @@ fn memories_at_epochs(
     Ok(shown)
 }
 
+/// Memory samples of Figs 5 and 3 (epochs / 10 in the paper's panels).
 const FIG5_PANELS_30: [i64; 5] = [20, 90, 190, 236, 343];
 const FIG5_PANELS_3: [i64; 5] = [20, 22, 30, 50, 344];
 const FIG3_PANELS_30: [i64; 7] = [40, 90, 125, 153, 180, 280, 344];
@@ -1051,8 +1051,8 @@ pub fn fig8(s: &Setup, set: &Dataset) -> Result<Option<serde_json::Value>> {
             series.push(Series::new("", pts, Mark::Points(3), col));
             // The saddle: one memory at T/100^(1/n) from the same start, 4000 steps.
             let mut sp = Vec::new();
+            let mean = class_mean(&sub, init);
             for &n in &ns {
-                let mean = class_mean(&sub, init);
                 let mut l = vec![-0.003 - 0.6; C];
                 l[init as usize] += 1.2;
                 let mut st = crate::train::NetState {
