@@ -51,7 +51,8 @@ pub struct GridArgs {
     #[arg(long, value_name = "FILE")]
     pub grid: Option<PathBuf>,
     /// An axis on the command line: KEY=V1,V2,… or KEY=START:STOP:STEP (stop included),
-    /// e.g. --axis n=2:60:1 --axis rescaled-temperature=0.83,0.96. Repeatable; after the
+    /// e.g. --axis n=2:60:1 --axis rescaled-temperature=0.83,0.96 --axis
+    /// init=near-class:1,near-class:7 (with a comma it is a list). Repeatable; after the
     /// file's axes.
     #[arg(long = "axis", value_name = "KEY=VALUES")]
     pub axes: Vec<String>,
@@ -164,10 +165,11 @@ fn scalar(v: &toml::Value, what: &str) -> Result<String> {
     })
 }
 
-/// Expands `a:b:step` (stop included, up to rounding) or `v1,v2,…`.
+/// Expands `a:b:step` (stop included, up to rounding) or `v1,v2,…`. A comma makes it a
+/// list, so values with colons of their own (`near-class:1,near-class:7`) stay values.
 pub fn expand_values(s: &str, what: &str) -> Result<Vec<String>> {
     let parts: Vec<&str> = s.split(':').collect();
-    if parts.len() == 3 {
+    if parts.len() == 3 && !s.contains(',') {
         let p: Vec<f64> = parts
             .iter()
             .map(|t| t.trim().parse::<f64>())

@@ -119,6 +119,39 @@ fn runs_are_named_in_stable_order_and_analysed() {
 }
 
 #[test]
+fn axis_values_with_colons_of_their_own_stay_values() {
+    // Fig 8's starts are `near-class:1` and `near-class:7`: a comma makes a list, so the
+    // colons are not read as START:STOP:STEP; a colon range without commas still expands.
+    let t = tempfile::tempdir().unwrap();
+    let o = t.path().join("sw").display().to_string();
+    let out = run_ok(&[
+        "sweep",
+        "list",
+        "--out",
+        &o,
+        "--axis",
+        "init=near-class:1,near-class:7",
+        "--axis",
+        "n=2:4:1",
+    ]);
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "00000_init=near-class_1_n=2",
+            "00001_init=near-class_1_n=3",
+            "00002_init=near-class_1_n=4",
+            "00003_init=near-class_7_n=2",
+            "00004_init=near-class_7_n=3",
+            "00005_init=near-class_7_n=4",
+        ]
+    );
+}
+
+#[test]
 fn a_killed_sweep_resumes_to_the_same_results() {
     let t = tempfile::tempdir().unwrap();
     // Runs of a few seconds each, so that the sweep can be caught part-way.
