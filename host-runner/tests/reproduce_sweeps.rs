@@ -316,6 +316,68 @@ fn fig8_proportions_come_from_the_runs_populations() {
 }
 
 #[test]
+fn fig8_fresh_samples_give_each_seed_its_own_mnist_sample() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("fig8");
+    let mnist = common::shared_mnist().display().to_string();
+    reproduce(
+        "fig8",
+        &dir,
+        &[
+            "--quick",
+            "--epochs",
+            "20",
+            "--fresh-samples",
+            "--data-dir",
+            &mnist,
+        ],
+    );
+    figures(&dir, &["fig8"], "fresh samples");
+    let m: Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    assert!(
+        m["summary"]["training_set"]
+            .as_str()
+            .unwrap()
+            .contains("fresh MNIST sample"),
+        "{m}"
+    );
+    // 60 MNIST digits per run; the two seeds train on different sets, and every run of a
+    // seed (both starts, every n) on the same one.
+    let mut by_seed =
+        std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    let mut fixed = std::collections::BTreeSet::new();
+    for e in std::fs::read_dir(dir.join("runs")).unwrap() {
+        let j: Value =
+            serde_json::from_slice(&std::fs::read(e.unwrap().path().join("run.json")).unwrap())
+                .unwrap();
+        assert_eq!(j["samples"], 60);
+        assert_eq!(j["config"]["per_class"], 20);
+        assert_eq!(j["config"]["data"]["kind"], "mnist");
+        let seed = j["config"]["seed"].to_string();
+        let sha = j["data_sha256"].as_str().unwrap().to_string();
+        fixed.insert(sha.clone());
+        by_seed.entry(seed).or_default().insert(sha);
+    }
+    assert_eq!(by_seed.len(), 2);
+    assert!(by_seed.values().all(|s| s.len() == 1), "{by_seed:?}");
+    assert_eq!(fixed.len(), 2, "the seeds' samples differ");
+    // The option belongs to Fig 8 alone.
+    let r = run(&[
+        "reproduce",
+        "fig1",
+        "--out",
+        &t.path().join("f1").display().to_string(),
+        "--fresh-samples",
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--fresh-samples applies to fig8 only"));
+    assert!(
+        !t.path().join("f1").exists(),
+        "a refused command creates nothing"
+    );
+}
+
+#[test]
 fn fig4_trains_400_memories_on_1000_mnist_digits() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("fig4");
