@@ -990,7 +990,7 @@ pub fn fig8(s: &Setup, set: &Dataset, fresh: Option<&Path>) -> Result<Option<ser
     };
     // Proportion of 1s: counts averaged over the seeds first, as the reference does.
     let mut csv = String::from(
-        "temperature,rescaled_temperature,init_digit,n,mean_ones,mean_sevens,proportion_of_ones\n",
+        "temperature,rescaled_temperature,init_digit,n,mean_ones,mean_sevens,proportion_of_ones,seed_proportion_min,seed_proportion_max\n",
     );
     let mut panels = Vec::new();
     let mut table = Vec::new();
@@ -1057,9 +1057,18 @@ pub fn fig8(s: &Setup, set: &Dataset, fresh: Option<&Path>) -> Result<Option<ser
                 } else {
                     f64::NAN
                 };
+                // How far single seeds stray from the pooled proportion (seeds with
+                // neither a 1 nor a 7 have none).
+                let (lo, hi) = mine
+                    .iter()
+                    .filter_map(|r| {
+                        let p = &r.analysis.summary.population;
+                        (p[1] + p[7] > 0).then(|| p[1] as f64 / (p[1] + p[7]) as f64)
+                    })
+                    .fold((f64::NAN, f64::NAN), |(lo, hi), p| (lo.min(p), hi.max(p)));
                 let _ = writeln!(
                     csv,
-                    "{t},{},{init},{n},{ones},{sevens},{prop}",
+                    "{t},{},{init},{n},{ones},{sevens},{prop},{lo},{hi}",
                     t / D as f64
                 );
                 if prop.is_finite() {

@@ -285,6 +285,7 @@ fn fig8_proportions_come_from_the_runs_populations() {
     assert_eq!(rows.len(), 2 * 15);
     let results = csv(&dir.join("results.csv"));
     // results.csv: index,name,temperature,init,n,seed,cost,acc,maxα,std,count,pop0..9,…
+    let mut bracketed = 0;
     for r in &rows {
         let (init, n) = (&r[2], &r[3]);
         let mine: Vec<&Vec<String>> = results
@@ -300,7 +301,27 @@ fn fig8_proportions_come_from_the_runs_populations() {
         };
         assert_eq!(r[4].parse::<f64>().unwrap(), mean(1));
         assert_eq!(r[5].parse::<f64>().unwrap(), mean(7));
+        // The seeds' own proportions bracket the pooled one.
+        let own: Vec<f64> = mine
+            .iter()
+            .map(|x| {
+                let (o, s) = (x[12].parse::<f64>().unwrap(), x[18].parse::<f64>().unwrap());
+                o / (o + s)
+            })
+            .collect();
+        let (lo, hi) = (r[7].parse::<f64>().unwrap(), r[8].parse::<f64>().unwrap());
+        if own.iter().all(|p| p.is_finite()) {
+            assert_eq!(lo, own.iter().cloned().fold(f64::INFINITY, f64::min));
+            assert_eq!(hi, own.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
+            let pooled = r[6].parse::<f64>().unwrap();
+            assert!(lo <= pooled && pooled <= hi, "{r:?}");
+            bracketed += 1;
+        }
     }
+    assert!(
+        bracketed >= 10,
+        "only {bracketed} points have 1s or 7s in every seed"
+    );
     // Every memory starts as 0.8 × the mean of the chosen digit: after a few epochs the
     // start's class dominates the L ≥ 0.9 memories at n = 2.
     let first = &rows[0];
