@@ -200,6 +200,7 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
         "program_version": env!("CARGO_PKG_VERSION"),
         "data_sha256": set.sha256(),
         "wall_time_s": start.elapsed().as_secs_f64(),
+        "runs_training_s": if sweeps { Some(training_seconds(&a.out.join("runs"))?) } else { None },
         "summary": summary,
     });
     write_atomic(
@@ -207,6 +208,21 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
         (serde_json::to_string_pretty(&manifest)? + "\n").as_bytes(),
     )?;
     Ok(0)
+}
+
+/// The training loops' wall times summed over the runs in `runs` (each run's run.json
+/// sums its own resumed parts), so a figure finished over several invocations reports its
+/// whole cost, where `wall_time_s` is the last invocation's alone.
+fn training_seconds(runs: &Path) -> Result<f64> {
+    let mut total = 0.0;
+    let entries =
+        std::fs::read_dir(runs).with_context(|| format!("{}: cannot read", runs.display()))?;
+    for e in entries {
+        let dir = e.with_context(|| format!("{}: cannot read", runs.display()))?;
+        let (_, info) = crate::train::run_info(&dir.path().join("final.npz"), None)?;
+        total += info.wall_seconds;
+    }
+    Ok(total)
 }
 
 /// Row `r` of the set.

@@ -65,14 +65,35 @@ print(",".join(str(int((L[:, d] > 0.98).sum())) for d in range(10)))
         let want = String::from_utf8_lossy(&out.stdout).trim().to_string();
         assert_eq!(row[2..].join(","), want, "{}", run_dir.display());
     }
-    // Started again, the finished runs are kept and the figure is redrawn identically.
+    // run.json's training time is the runs' own, summed.
+    let trained = |runs: &[std::path::PathBuf]| -> f64 {
+        runs.iter()
+            .map(|r| {
+                let v: Value =
+                    serde_json::from_slice(&std::fs::read(r.join("run.json")).unwrap()).unwrap();
+                v["wall_seconds"].as_f64().unwrap()
+            })
+            .sum()
+    };
+    let first = trained(&runs);
+    assert!(first > 0.0);
+    assert!((m["runs_training_s"].as_f64().unwrap() - first).abs() <= 1e-9 * first);
+    // Started again, the finished runs are kept and the figure is redrawn identically;
+    // one run retrained now, the training time still counts the run trained before.
     let before = std::fs::read(dir.join("fig9.csv")).unwrap();
+    std::fs::remove_dir_all(&runs[0]).unwrap();
     reproduce(
         "fig9",
         &dir,
         &["--epochs", "400", "--temperatures", "650,880"],
     );
     assert_eq!(before, std::fs::read(dir.join("fig9.csv")).unwrap());
+    let m: Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    let kept: Value =
+        serde_json::from_slice(&std::fs::read(runs[1].join("run.json")).unwrap()).unwrap();
+    let total = trained(&runs);
+    assert!(total > kept["wall_seconds"].as_f64().unwrap());
+    assert!((m["runs_training_s"].as_f64().unwrap() - total).abs() <= 1e-9 * total);
     // Other settings in the same folder are refused.
     let r = run(&[
         "reproduce",
