@@ -38,6 +38,8 @@ pub struct Setup<'a> {
     pub epochs: Option<usize>,
     /// No progress bar.
     pub quiet: bool,
+    /// The finished runs' training times, summed as their rows are gathered.
+    pub training_s: std::cell::Cell<f64>,
 }
 
 fn fmt_list(v: &[f64]) -> Vec<String> {
@@ -96,6 +98,8 @@ fn run_spec(s: &Setup, spec: &Spec) -> Result<Option<Vec<ResultRow>>> {
         bail!("{} runs did not finish", missing.len());
     }
     sweep::write_results(spec, s.out, &rows)?;
+    s.training_s
+        .set(s.training_s.get() + rows.iter().map(|r| r.wall_seconds).sum::<f64>());
     Ok(Some(rows))
 }
 

@@ -146,7 +146,7 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
         (false, None) => None,
     };
     let note = note_text.as_deref();
-    let summary = if sweeps {
+    let (summary, runs_training_s) = if sweeps {
         let setup = crate::figsweep::Setup {
             out: &a.out,
             quick: a.quick,
@@ -156,6 +156,7 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
             temperatures: a.temperatures.clone(),
             epochs: a.epochs,
             quiet: a.quiet,
+            training_s: Default::default(),
         };
         let r = match a.figure {
             FigureName::Fig1 => crate::figsweep::fig1(&setup, &set)?,
@@ -175,7 +176,7 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
             _ => crate::figsweep::fig9(&setup, &set)?,
         };
         match r {
-            Some(v) => v,
+            Some(v) => (v, Some(setup.training_s.get())),
             None => {
                 eprintln!(
                     "ghn: interrupted; finished runs are kept in {}: run the same command again to continue",
@@ -185,11 +186,12 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
             }
         }
     } else {
-        pool.install(|| match a.figure {
+        let v = pool.install(|| match a.figure {
             FigureName::Fig6 => fig6(&a.out, a.quick, note, &set),
             FigureName::Fig7 => fig7(&a.out, a.quick, note, &set, a.seed),
             _ => unreachable!("sweep figures handled above"),
-        })?
+        })?;
+        (v, None)
     };
     let manifest = json!({
         "figure": format!("{:?}", a.figure).to_lowercase(),
@@ -200,7 +202,9 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
         "program_version": env!("CARGO_PKG_VERSION"),
         "data_sha256": set.sha256(),
         "wall_time_s": start.elapsed().as_secs_f64(),
-        "runs_training_s": if sweeps { Some(training_seconds(&a.out.join("runs"))?) } else { None },
+        // The runs' own training times summed: a figure finished over several
+        // invocations reports its whole cost, where wall_time_s is the last one's.
+        "runs_training_s": runs_training_s,
         "summary": summary,
     });
     write_atomic(
@@ -208,21 +212,6 @@ pub fn run(a: &ReproduceArgs) -> Result<i32> {
         (serde_json::to_string_pretty(&manifest)? + "\n").as_bytes(),
     )?;
     Ok(0)
-}
-
-/// The training loops' wall times summed over the runs in `runs` (each run's run.json
-/// sums its own resumed parts), so a figure finished over several invocations reports its
-/// whole cost, where `wall_time_s` is the last invocation's alone.
-fn training_seconds(runs: &Path) -> Result<f64> {
-    let mut total = 0.0;
-    let entries =
-        std::fs::read_dir(runs).with_context(|| format!("{}: cannot read", runs.display()))?;
-    for e in entries {
-        let dir = e.with_context(|| format!("{}: cannot read", runs.display()))?;
-        let (_, info) = crate::train::run_info(&dir.path().join("final.npz"), None)?;
-        total += info.wall_seconds;
-    }
-    Ok(total)
 }
 
 /// Row `r` of the set.

@@ -646,6 +646,10 @@ pub struct ResultRow {
     pub final_accuracy: f64,
     /// The analysis of the final state.
     pub analysis: StateAnalysis,
+    /// Wall time of the run's training loop (its run.json, summed over resumed parts);
+    /// not saved in results.json, so that equal sweeps give equal bytes.
+    #[serde(skip)]
+    pub wall_seconds: f64,
 }
 
 /// Reads the finished runs of the sweep in `dir`, in run order; also the names of the
@@ -680,6 +684,7 @@ pub fn gather(spec: &Spec, dir: &Path) -> Result<(Vec<ResultRow>, Vec<String>)> 
             final_cost: info.final_cost,
             final_accuracy: info.final_accuracy,
             analysis,
+            wall_seconds: info.wall_seconds,
         });
     }
     Ok((rows, missing))
